@@ -1,0 +1,43 @@
+"""b24app: an internship program app for the Bitrix24 CRM."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, subsystems, then blueprints."""
+    from b24app import jobs
+    from b24app.extensions import db, migrate
+    from b24app.settings import load_settings, warn_about_insecure_mode
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    load_settings(app, config)
+    warn_about_insecure_mode(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    jobs.init_app(app)
+
+    register_models()
+    register_blueprints(app)
+    return app
+
+
+def register_models() -> None:
+    """Import every model module so metadata and migrations see all tables."""
+    import b24app.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    from b24app.web import health
+
+    app.register_blueprint(health.bp)

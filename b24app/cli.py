@@ -1,0 +1,31 @@
+"""The `b24app` console script: Flask's commands plus the app's own."""
+
+import logging
+
+import click
+from flask.cli import FlaskGroup
+
+from b24app import create_app
+from b24app.logs import configure_logging
+
+
+def build_app() -> "object":
+    app = create_app()
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+    logging.getLogger(__name__).debug("app created for the command line")
+    return app
+
+
+@click.group(cls=FlaskGroup, create_app=build_app)
+def main() -> None:
+    """b24app: the internship program app for Bitrix24."""
+
+
+def register_commands() -> None:
+    """Attach every command group; each lives with the subsystem it drives."""
+    from b24app.emulator.cli import emulator_command
+
+    main.add_command(emulator_command, "emulator")
+
+
+register_commands()

@@ -1,0 +1,88 @@
+"""Configuration: every setting with its default, read from the environment in one place."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+# Bitrix24's documented OAuth servers for cloud portals.
+DEFAULT_OAUTH_SERVERS = "https://oauth.bitrix.info/,https://oauth.bitrix24.tech/"
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,
+    "REDIS_URL": None,
+    "B24_CLIENT_ID": "",
+    "B24_CLIENT_SECRET": "",
+    "B24_APP_URL": "http://127.0.0.1:5000",
+    "B24_TOKEN_KEY": None,
+    "B24_PORTAL_DOMAINS": "",
+    "B24_OAUTH_SERVERS": DEFAULT_OAUTH_SERVERS,
+    "B24_ALLOW_INSECURE_PORTALS": False,
+    "B24_CA_BUNDLE": None,
+    "B24_WEBHOOK_URL": None,
+    "B24_BX24_JS_URL": "https://api.bitrix24.com/api/v1/",
+    "B24_RATE_LIMIT_BURST": 50,
+    "B24_RATE_LIMIT_RATE": 2.0,
+    "B24_HTTP_TIMEOUT": 65.0,
+    "EVENT_MAX_BODY_BYTES": 256 * 1024,
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "text",
+    "SMTP_URL": None,
+    "MAIL_FROM": "b24app@localhost",
+}
+
+BOOLEAN_KEYS = {"B24_ALLOW_INSECURE_PORTALS"}
+INTEGER_KEYS = {"B24_RATE_LIMIT_BURST", "EVENT_MAX_BODY_BYTES"}
+FLOAT_KEYS = {"B24_RATE_LIMIT_RATE", "B24_HTTP_TIMEOUT"}
+
+
+def parse_bool(value: str) -> bool:
+    """Read a boolean flag the way operators write them: 1/0, true/false, yes/no."""
+    normalized = value.strip().lower()
+    if normalized in {"1", "true", "yes", "on"}:
+        return True
+    if normalized in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"invalid boolean value {value!r}: use 1 or 0")
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return the settings overridden by environment variables, typed."""
+    environ = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+
+    for key in DEFAULTS:
+        if key not in environ:
+            continue
+        raw = environ[key]
+        try:
+            if key in BOOLEAN_KEYS:
+                settings[key] = parse_bool(raw)
+            elif key in INTEGER_KEYS:
+                settings[key] = int(raw)
+            elif key in FLOAT_KEYS:
+                settings[key] = float(raw)
+            else:
+                settings[key] = raw
+        except ValueError as error:
+            raise ValueError(f"invalid environment variable {key}: {error}") from None
+
+    return settings
+
+
+def instance_secret(instance_path: str, name: str, make: Any) -> str:
+    """Read a generated secret from the instance folder, creating it on first use.
+
+    Used only when the operator set no value, so the embedded demo runs with no
+    setup while no secret is ever written in the source.
+    """
+    path = Path(instance_path) / name
+    if path.exists():
+        return path.read_text().strip()
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

@@ -1,0 +1,211 @@
+"""Background jobs: RQ queues on Redis, or an in-process worker thread without Redis.
+
+Job functions are plain module-level functions that take ids, reload their rows and
+are safe to run twice. Callers enqueue them through `enqueue()`, which records the
+queue, timeout, TTLs and retry policy at the call site. Every job runs through
+`run_job()`, which gives it an application context and stamps its id on log lines.
+"""
+
+import importlib
+import logging
+import queue as stdlib_queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app, has_app_context
+from redis import Redis
+from rq import Queue, Retry
+
+from b24app.logs import job_id_var, portal_id_var
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("events", "sync", "crm", "reports", "mail", "default")
+EXTENSION_KEY = "b24app.jobs"
+
+
+@dataclass
+class JobSpec:
+    """What to run, and how: the policy stated where the job is enqueued."""
+
+    func: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    queue: str = "default"
+    timeout: int = 300
+    retries: int = 0
+    retry_intervals: list[int] = field(default_factory=lambda: [10, 60, 300])
+    result_ttl: int = 3600
+    failure_ttl: int = 7 * 24 * 3600
+    ttl: int | None = None
+    job_id: str | None = None
+    portal_id: int | None = None
+    at_front: bool = False
+
+
+def function_path(func: Callable | str) -> str:
+    if isinstance(func, str):
+        return func
+    return f"{func.__module__}.{func.__qualname__}"
+
+
+def resolve_function(path: str) -> Callable:
+    module_name, _, name = path.rpartition(".")
+    module = importlib.import_module(module_name)
+    return getattr(module, name)
+
+
+def run_job(path: str, args: tuple, kwargs: dict, portal_id: int | None = None) -> Any:
+    """Run one job function with an app context and its ids on every log line."""
+    from rq import get_current_job
+
+    rq_job = get_current_job()
+    job_token = job_id_var.set(rq_job.id if rq_job else job_id_var.get())
+    portal_token = portal_id_var.set(portal_id)
+    try:
+        func = resolve_function(path)
+        if has_app_context():
+            return func(*args, **kwargs)
+
+        from b24app import create_app
+
+        with create_app().app_context():
+            return func(*args, **kwargs)
+    finally:
+        portal_id_var.reset(portal_token)
+        job_id_var.reset(job_token)
+
+
+class InlineWorker:
+    """A single background thread that runs jobs in this process, in order.
+
+    Used when no Redis is configured: requests still return at once, and retries
+    follow the same policy as on RQ.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.pending: stdlib_queue.Queue[JobSpec | None] = stdlib_queue.Queue()
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+        self.failed: list[tuple[JobSpec, str]] = []
+
+    def submit(self, spec: JobSpec) -> None:
+        with self.lock:
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(
+                    target=self._loop, name="b24app-inline-worker", daemon=True
+                )
+                self.thread.start()
+        self.pending.put(spec)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every submitted job has finished (tests and the demo)."""
+        deadline = time.monotonic() + timeout
+        while self.pending.unfinished_tasks:
+            if time.monotonic() > deadline:
+                raise TimeoutError("in-process jobs did not finish in time")
+            time.sleep(0.01)
+
+    def _loop(self) -> None:
+        while True:
+            spec = self.pending.get()
+            try:
+                if spec is not None:
+                    self._run_with_retries(spec)
+            finally:
+                self.pending.task_done()
+
+    def _run_with_retries(self, spec: JobSpec) -> None:
+        token = job_id_var.set(spec.job_id)
+        try:
+            for attempt in range(spec.retries + 1):
+                try:
+                    with self.app.app_context():
+                        run_job(spec.func, spec.args, spec.kwargs, spec.portal_id)
+                    return
+                except Exception as error:
+                    log.exception(
+                        "job %s (%s) failed on attempt %d", spec.job_id, spec.func,
+                        attempt + 1,
+                    )
+                    if attempt == spec.retries:
+                        self.failed.append((spec, type(error).__name__))
+                        return
+                    intervals = spec.retry_intervals or [0]
+                    delay = intervals[min(attempt, len(intervals) - 1)]
+                    time.sleep(min(delay, 5))
+        finally:
+            job_id_var.reset(token)
+
+
+class JobQueue:
+    """The app's job queue, stored in `app.extensions`."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.redis: Redis | None = None
+        self.inline: InlineWorker | None = None
+
+        redis_url = app.config.get("REDIS_URL")
+        if redis_url:
+            self.redis = Redis.from_url(redis_url)
+        else:
+            self.inline = InlineWorker(app)
+
+    def queue(self, name: str) -> Queue:
+        if self.redis is None:
+            raise RuntimeError("RQ queues need REDIS_URL to be set")
+        return Queue(name, connection=self.redis)
+
+    def enqueue(self, spec: JobSpec) -> str:
+        """Submit a job; returns its id."""
+        spec.job_id = spec.job_id or uuid.uuid4().hex
+        if self.inline is not None:
+            self.inline.submit(spec)
+            return spec.job_id
+
+        retry = None
+        if spec.retries:
+            retry = Retry(max=spec.retries, interval=spec.retry_intervals)
+
+        self.queue(spec.queue).enqueue(
+            run_job,
+            spec.func,
+            spec.args,
+            spec.kwargs,
+            spec.portal_id,
+            job_id=spec.job_id,
+            job_timeout=spec.timeout,
+            result_ttl=spec.result_ttl,
+            failure_ttl=spec.failure_ttl,
+            ttl=spec.ttl,
+            retry=retry,
+            at_front=spec.at_front,
+            description=spec.func,
+            meta={"portal_id": spec.portal_id},
+        )
+        return spec.job_id
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION_KEY] = JobQueue(app)
+
+
+def get_jobs(app: Flask | None = None) -> JobQueue:
+    app = app or current_app
+    return app.extensions[EXTENSION_KEY]
+
+
+def enqueue(func: Callable | str, *args: Any, **options: Any) -> str:
+    """Enqueue `func(*args)` with the policy given as keyword options.
+
+    Options are the `JobSpec` fields (queue, timeout, retries, retry_intervals,
+    result_ttl, failure_ttl, ttl, job_id, portal_id, at_front) plus `kwargs`.
+    """
+    spec = JobSpec(func=function_path(func), args=tuple(args), **options)
+    return get_jobs().enqueue(spec)

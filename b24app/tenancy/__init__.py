@@ -1,0 +1,1 @@
+"""Portals (tenants): the installation record, token encryption and portal scoping."""
