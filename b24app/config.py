@@ -1,4 +1,4 @@
-"""Configuration: every setting with its default, read from the environment in one place."""
+"""Configuration: every setting and its default, read from the environment."""
 
 import os
 from collections.abc import Mapping

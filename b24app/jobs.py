@@ -130,7 +130,9 @@ class InlineWorker:
                     return
                 except Exception as error:
                     log.exception(
-                        "job %s (%s) failed on attempt %d", spec.job_id, spec.func,
+                        "job %s (%s) failed on attempt %d",
+                        spec.job_id,
+                        spec.func,
                         attempt + 1,
                     )
                     if attempt == spec.retries:

@@ -1,4 +1,4 @@
-"""Portal-scoped loading: the easy way to read a row is the one that names its portal."""
+"""Portal-scoped loading: the easy way to read a row names its portal."""
 
 from typing import Any, TypeVar
 
