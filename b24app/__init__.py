@@ -14,8 +14,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from b24app.extensions import db, migrate
     from b24app.settings import load_settings, warn_about_insecure_mode
 
+    config = dict(config or {})
     app = Flask(
         __name__,
+        instance_path=config.pop("INSTANCE_PATH", None) or instance_path(),
         instance_relative_config=True,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
@@ -30,6 +32,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_models()
     register_blueprints(app)
     return app
+
+
+def instance_path() -> str:
+    """The folder for the SQLite file and generated secrets (B24APP_INSTANCE_PATH)."""
+    import os
+
+    return os.environ.get("B24APP_INSTANCE_PATH") or str(ROOT / "instance")
 
 
 def register_models() -> None:

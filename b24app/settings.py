@@ -27,7 +27,7 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
             app.instance_path, "token_key", lambda: Fernet.generate_key().decode()
         )
 
-    database_url = app.config["DATABASE_URL"] or default_database_url(app)
+    database_url = with_driver(app.config["DATABASE_URL"] or default_database_url(app))
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(database_url))
     app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or (
@@ -41,6 +41,14 @@ def default_database_url(app: Flask) -> str:
 
     os.makedirs(app.instance_path, exist_ok=True)
     return f"sqlite:///{os.path.join(app.instance_path, 'b24app.sqlite3')}"
+
+
+def with_driver(database_url: str) -> str:
+    """Name psycopg2 explicitly: SQLAlchemy 2.1 picks psycopg 3 for `postgresql://`."""
+    for prefix in ("postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql+psycopg2://" + database_url[len(prefix) :]
+    return database_url
 
 
 def engine_options(database_url: str) -> dict[str, Any]:

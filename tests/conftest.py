@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 from b24app import create_app
 from b24app.extensions import db
+from b24app.settings import with_driver
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -29,7 +30,9 @@ TEST_FERNET_KEY = "Wl0z7nB8o3XW1m0E5GsHnqGm2b8s0T9cO8QK4yqv3Ac="
 def database_url() -> Iterator[str]:
     """A PostgreSQL database created for this test run, dropped at its end."""
     name = f"b24app_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        with_driver(POSTGRES_ADMIN_URL), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
 

@@ -1,0 +1,49 @@
+import pytest
+
+from b24app.config import parse_bool, read_environment
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("YES", True), ("0", False), ("off", False)],
+)
+def test_parse_bool_accepts_operator_spellings(raw, expected):
+    assert parse_bool(raw) is expected
+
+
+def test_parse_bool_rejects_other_words():
+    with pytest.raises(ValueError, match="invalid boolean"):
+        parse_bool("maybe")
+
+
+def test_environment_values_are_typed():
+    settings = read_environment(
+        {
+            "B24_ALLOW_INSECURE_PORTALS": "1",
+            "B24_RATE_LIMIT_BURST": "250",
+            "B24_RATE_LIMIT_RATE": "5",
+            "B24_APP_URL": "https://app.example.com",
+            "UNRELATED": "x",
+        }
+    )
+
+    assert settings == {
+        "B24_ALLOW_INSECURE_PORTALS": True,
+        "B24_RATE_LIMIT_BURST": 250,
+        "B24_RATE_LIMIT_RATE": 5.0,
+        "B24_APP_URL": "https://app.example.com",
+    }
+
+
+def test_bad_environment_value_names_variable():
+    with pytest.raises(ValueError, match="B24_RATE_LIMIT_BURST"):
+        read_environment({"B24_RATE_LIMIT_BURST": "many"})
+
+
+def test_app_overrides_win_over_environment(app_config, monkeypatch):
+    from b24app import create_app
+
+    monkeypatch.setenv("B24_APP_URL", "https://from-env.example.com")
+    app = create_app({**app_config, "B24_APP_URL": "https://override.example.com"})
+
+    assert app.config["B24_APP_URL"] == "https://override.example.com"
