@@ -1,0 +1,1 @@
+"""Tests of the Bitrix24 REST wire layer (b24app.bitrix)."""
