@@ -1,0 +1,1 @@
+"""Installation and lifecycle of the app in a portal: manifest, install, uninstall."""

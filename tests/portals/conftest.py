@@ -1,0 +1,7 @@
+from portals.support import (  # noqa: F401
+    attacker,
+    first_emulator,
+    portal_server,
+    second_emulator,
+    second_server,
+)
