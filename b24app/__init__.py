@@ -10,9 +10,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, subsystems, then blueprints."""
-    from b24app import jobs
+    from b24app import analytics, jobs, web
     from b24app.extensions import db, migrate
     from b24app.settings import load_settings, warn_about_insecure_mode
+    from b24app.web import request_context
 
     config = dict(config or {})
     app = Flask(
@@ -28,6 +29,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     jobs.init_app(app)
+    analytics.init_app(app)
+    request_context.init_app(app)
+    web.init_app(app)
 
     register_models()
     register_blueprints(app)
@@ -47,6 +51,16 @@ def register_models() -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from b24app.web import health
+    from b24app.analytics import views as analytics_views
+    from b24app.events import views as events_views
+    from b24app.placements import views as placements
+    from b24app.portals import views as portals_views
+    from b24app.web import health, metrics, readiness
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(analytics_views.bp)
+    app.register_blueprint(readiness.bp)
+    app.register_blueprint(metrics.bp)
+    app.register_blueprint(placements.bp)
+    app.register_blueprint(portals_views.bp)
+    app.register_blueprint(events_views.bp)

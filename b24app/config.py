@@ -22,6 +22,11 @@ DEFAULTS: dict[str, Any] = {
     "B24_CA_BUNDLE": None,
     "B24_WEBHOOK_URL": None,
     "B24_BX24_JS_URL": "https://api.bitrix24.com/api/v1/",
+    # The app manifest (scopes, handler paths, events, widgets); None = packaged.
+    "B24_MANIFEST_PATH": None,
+    # Extra origins allowed to frame the app's pages, space-separated, besides
+    # the verified portal's own origin (the emulator's origin in tests).
+    "B24_FRAME_ANCESTORS": "",
     "B24_RATE_LIMIT_BURST": 50,
     "B24_RATE_LIMIT_RATE": 2.0,
     "B24_HTTP_TIMEOUT": 65.0,
@@ -30,11 +35,15 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     "SMTP_URL": None,
     "MAIL_FROM": "b24app@localhost",
+    "METRICS_TOKEN": None,
+    "READINESS_TIMEOUT": 2.0,
+    "READINESS_REQUIRE_WORKERS": False,
+    "WORKER_MAX_SILENCE": 120,
 }
 
-BOOLEAN_KEYS = {"B24_ALLOW_INSECURE_PORTALS"}
-INTEGER_KEYS = {"B24_RATE_LIMIT_BURST", "EVENT_MAX_BODY_BYTES"}
-FLOAT_KEYS = {"B24_RATE_LIMIT_RATE", "B24_HTTP_TIMEOUT"}
+BOOLEAN_KEYS = {"B24_ALLOW_INSECURE_PORTALS", "READINESS_REQUIRE_WORKERS"}
+INTEGER_KEYS = {"B24_RATE_LIMIT_BURST", "EVENT_MAX_BODY_BYTES", "WORKER_MAX_SILENCE"}
+FLOAT_KEYS = {"B24_RATE_LIMIT_RATE", "B24_HTTP_TIMEOUT", "READINESS_TIMEOUT"}
 
 
 def parse_bool(value: str) -> bool:

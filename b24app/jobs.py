@@ -20,6 +20,7 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
 
+from b24app import metrics
 from b24app.logs import job_id_var, portal_id_var
 
 log = logging.getLogger(__name__)
@@ -66,15 +67,17 @@ def run_job(path: str, args: tuple, kwargs: dict, portal_id: int | None = None) 
     rq_job = get_current_job()
     job_token = job_id_var.set(rq_job.id if rq_job else job_id_var.get())
     portal_token = portal_id_var.set(portal_id)
+    queue_name = rq_job.origin if rq_job else "inline"
     try:
         func = resolve_function(path)
-        if has_app_context():
-            return func(*args, **kwargs)
+        with metrics.timed_job(queue_name):
+            if has_app_context():
+                return func(*args, **kwargs)
 
-        from b24app import create_app
+            from b24app import create_app
 
-        with create_app().app_context():
-            return func(*args, **kwargs)
+            with create_app().app_context():
+                return func(*args, **kwargs)
     finally:
         portal_id_var.reset(portal_token)
         job_id_var.reset(job_token)

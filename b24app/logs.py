@@ -13,6 +13,8 @@ portal_id_var: ContextVar[int | None] = ContextVar("portal_id", default=None)
 job_id_var: ContextVar[str | None] = ContextVar("job_id", default=None)
 
 CONTEXT_FIELDS = ("request_id", "portal_id", "job_id")
+# Ids a caller passes with `extra=`, e.g. extra={"entity_type": "deal", "entity_id": 5}.
+ENTITY_FIELDS = ("entity_type", "entity_id", "event_id")
 
 # Values that look like credentials in URLs, form bodies and JSON. Defence in depth:
 # the code never passes a token to a log call, and this catches a slip.
@@ -104,7 +106,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for field in CONTEXT_FIELDS:
+        for field in CONTEXT_FIELDS + ENTITY_FIELDS:
             value = getattr(record, field, None)
             if value is not None:
                 entry[field] = value

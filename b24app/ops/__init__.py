@@ -1,0 +1,1 @@
+"""Operations: worker and scheduler processes, readiness checks, the `ops` commands."""
