@@ -91,16 +91,28 @@ def app(app_config: dict, _schema: None, redis_url: str):
     with app.app_context():
         yield app
         db.session.remove()
-        truncate_all_tables()
+        delete_used_rows()
         db.engine.dispose()
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def truncate_all_tables() -> None:
-    names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-    if names:
-        with db.engine.begin() as connection:
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+def delete_used_rows() -> None:
+    """Delete the rows of every non-empty table, children before parents.
+
+    A TRUNCATE of every table took 0.5-1 s per test on a loaded machine; most
+    tests touch a handful of small tables, and a DELETE of those is cheaper.
+    """
+    tables = db.metadata.sorted_tables
+    # Table names come from our own metadata, never from input.
+    probes = " UNION ALL ".join(
+        f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")"  # noqa: S608
+        for table in tables
+    )
+    with db.engine.begin() as connection:
+        used = set(connection.execute(sa.text(probes)).scalars())
+        for table in reversed(tables):
+            if table.name in used:
+                connection.execute(table.delete())
 
 
 @pytest.fixture

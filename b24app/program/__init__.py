@@ -1,0 +1,1 @@
+"""The internship program domain: universities, employers, students, routing."""

@@ -1,0 +1,1 @@
+"""Program services for the UI, API and sync parts; each one commits its change."""
