@@ -2,10 +2,10 @@
 
 Each page embeds the app the way Bitrix24 does: an iframe named
 `DOMAIN|PROTOCOL|APP_SID` and a hidden form that POSTs the documented frame
-fields into it. A small stand-in for BX24.js (served at `/api/v1/`, the path of
-the real library) talks to the page through `postMessage`; the page records
+fields into it. A small stand-in for BX24.js, served at `/api/v1/` like the real
+library, talks to the page through `postMessage`. The page records
 installFinish, resize, reloadData and openPath calls in `FrameCallLog` so tests
-can assert them, and hands out a fresh token on `refreshAuth`.
+can assert them, and it issues a fresh token on `refreshAuth`.
 
 Query parameters: `?user=<id>` picks the portal user (user 1 is the
 administrator, the others are not) and `?lang=ru|en` the interface language.
@@ -123,8 +123,8 @@ def is_admin(user_id: int) -> bool:
 
 
 # NOTE: `user.admin` is a documented REST method (scope basic, returns a
-# boolean); it is registered here because the app's frame check needs it and the
-# user methods of the emulator did not have it yet.
+# boolean). It is registered here because the app's frame check needs it, and it
+# belongs with the emulator's other user methods.
 if "user.admin" not in METHODS:
 
     @method("user.admin")
@@ -181,7 +181,7 @@ def frame_spec(
 
 
 def init_data(query: dict[str, str], body: dict[str, str], user_id: int) -> dict:
-    """Return what the page answers to the frame's `getInitData`."""
+    """Return the reply the page sends to the frame's `getInitData`."""
     return {
         "LANG": query["LANG"],
         "DOMAIN": query["DOMAIN"],

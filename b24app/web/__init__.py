@@ -1,0 +1,13 @@
+"""The in-CRM web layer: frame verification, session tokens, CSP, HTMX, i18n."""
+
+from flask import Flask
+
+from b24app.web import i18n, session, user_check, views
+
+
+def init_app(app: Flask) -> None:
+    """Set up languages, the confirmed-user cache and the session endpoint."""
+    i18n.init_app(app)
+    user_check.init_app(app)
+    app.context_processor(session.template_context)
+    app.register_blueprint(views.bp)

@@ -2,8 +2,8 @@
  *
  * Each app frame is an iframe named DOMAIN|PROTOCOL|APP_SID with a form that
  * posts the frame fields into it. The BX24 stand-in inside the frame sends
- * {b24emu: true, sid, command, params, callback} messages; this page answers
- * only messages from the frame's own window and origin whose sid matches, and
+ * {b24emu: true, sid, command, params, callback} messages. This page replies
+ * only to messages from the frame's own window and origin whose sid matches, and
  * records installFinish, resizeWindow, reloadData and openPath at /ui/calls.
  */
 (function () {
@@ -126,7 +126,7 @@
   });
 
   var active = document.getElementById("active-tab");
-  var wanted = active ? active.dataset.active : "";
-  var match = wanted && document.querySelector("[data-panel^='" + CSS.escape(wanted) + "']");
+  var requested = active ? active.dataset.active : "";
+  var match = requested && document.querySelector("[data-panel^='" + CSS.escape(requested) + "']");
   openTab(match ? match.dataset.panel : "main");
 })();

@@ -1,0 +1,1 @@
+"""CRM card tabs and the app page, rendered from the local mirror of the CRM."""

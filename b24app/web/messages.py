@@ -1,0 +1,45 @@
+"""Short message pages: rejected frames, expired sessions, missing records."""
+
+from __future__ import annotations
+
+from flask import Response, make_response, render_template
+from flask_babel import lazy_gettext as _l
+
+from b24app.web.htmx import page_layout
+
+# Title and text per kind. The text never names the check that failed, so a
+# forged request learns nothing about the installation.
+MESSAGES = {
+    "bad_request": (
+        _l("This page cannot be opened"),
+        _l("The request from Bitrix24 is incomplete or malformed. Reopen the tab."),
+    ),
+    "frame_rejected": (
+        _l("Access could not be confirmed"),
+        _l(
+            "Bitrix24 did not confirm this request. Reopen the page from the portal; "
+            "if this repeats, ask the portal administrator to reinstall the app."
+        ),
+    ),
+    "session_expired": (
+        _l("The session has expired"),
+        _l("Reconnecting to Bitrix24… If nothing happens, reopen the tab."),
+    ),
+    "forbidden": (
+        _l("Administrators only"),
+        _l("Only a portal administrator can change these settings."),
+    ),
+    "not_found": (
+        _l("Nothing to show"),
+        _l("This record is not in the internship program, or it was deleted."),
+    ),
+}
+
+
+def render_message(status: int, kind: str) -> Response:
+    """Render the message page of `kind` with HTTP `status`."""
+    title, text = MESSAGES[kind]
+    body = render_template(
+        "web/message.html", layout=page_layout(), title=title, text=text, kind=kind
+    )
+    return make_response(body, status)

@@ -1,0 +1,103 @@
+"""Security headers of framed pages: CSP with per-portal `frame-ancestors`.
+
+Bitrix24 shows the app in an iframe on the portal's own origin, so the page
+must not send `X-Frame-Options` and its CSP must name that origin in
+`frame-ancestors`. The origin comes from the verified portal's stored REST
+endpoint, never from the `DOMAIN` in the request.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, g, request
+
+from b24app.bitrix.hosts import HostPolicy
+from b24app.web.htmx import add_vary
+
+
+def origin_of(url: str) -> str | None:
+    """Return `scheme://host[:port]` of an absolute URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}"
+
+
+def configured_origins(setting: str) -> list[str]:
+    """Return the origins listed, space- or comma-separated, in config `setting`."""
+    raw = current_app.config.get(setting) or ""
+    return [item for item in raw.replace(",", " ").split() if item]
+
+
+def frame_ancestors() -> list[str]:
+    """Return the origins allowed to frame this response."""
+    origins = configured_origins("B24_FRAME_ANCESTORS")
+    portal = g.get("portal")
+    if portal is not None:
+        origin = origin_of(portal.client_endpoint)
+        if origin:
+            origins.insert(0, origin)
+    else:
+        origins[:0] = unverified_portal_origin()
+    return origins or ["'none'"]
+
+
+def unverified_portal_origin() -> list[str]:
+    """Return the origin of a rejected frame's `DOMAIN` if it is a real portal host.
+
+    Such a response is only a message page with no data, and allowing the
+    portal to frame it lets the user read why the tab is empty.
+    """
+    domain = request.args.get("DOMAIN", "").strip().lower()
+    if not domain:
+        return []
+    config = current_app.config
+    policy = HostPolicy(
+        portal_domains=[d for d in config["B24_PORTAL_DOMAINS"].split(",") if d],
+        allow_insecure=False,
+    )
+    url = f"https://{domain}/rest/"
+    if not policy.is_portal_endpoint_allowed(url):
+        return []
+    origin = origin_of(url)
+    return [origin] if origin else []
+
+
+def content_security_policy() -> str:
+    """Build the CSP of a framed page: own scripts and styles plus BX24.js."""
+    scripts = ["'self'"]
+    bx24_origin = origin_of(current_app.config.get("B24_BX24_JS_URL") or "")
+    if bx24_origin:
+        scripts.append(bx24_origin)
+
+    directives = [
+        "default-src 'self'",
+        f"script-src {' '.join(scripts)}",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "object-src 'none'",
+        f"frame-ancestors {' '.join(frame_ancestors())}",
+    ]
+    return "; ".join(directives)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set CSP, drop X-Frame-Options and vary on `HX-Request`."""
+    response.headers["Content-Security-Policy"] = content_security_policy()
+    response.headers.pop("X-Frame-Options", None)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    add_vary(response)
+    return response
+
+
+def protect_frame_blueprint(bp: Blueprint) -> None:
+    """Give every response of `bp` the framed-page security headers."""
+    bp.after_request(add_security_headers)
