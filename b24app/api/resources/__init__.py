@@ -1,0 +1,1 @@
+"""The API's resources; importing a module registers its operations."""
