@@ -1,0 +1,1 @@
+"""Code shared by the intake channels: student field rules and their messages."""

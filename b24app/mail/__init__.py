@@ -1,0 +1,1 @@
+"""Mail to students: SMTP sending and the messages about their applications."""
