@@ -1,8 +1,8 @@
 """Processing of inbox rows in the `events` queue.
 
 The job function lives with the CRM sync, which applies the events to the local
-mirror; this module keeps the path `b24app.events.processing.process_inbox`
-that the inbox and the sweeper enqueue.
+mirror. This module keeps the path `b24app.events.processing.process_inbox`,
+which the inbox and the sweeper enqueue.
 """
 
 from b24app.sync.inbox import process_inbox
