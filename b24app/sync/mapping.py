@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from b24app.program.normalize import clean_name, normalize_email, normalize_phone
@@ -26,6 +26,10 @@ INTERNSHIP_DEAL = "internship_deal"
 SEATS = "seats"
 REQUIRED_SKILLS = "required_skills"
 CITY = "city"
+STARTS_ON = "starts_on"
+ENDS_ON = "ends_on"
+APPLICATIONS_OPEN_AT = "applications_open_at"
+APPLICATIONS_CLOSE_AT = "applications_close_at"
 
 # A `crm`-type user field contains "D_12" for deal 12; plain integers also occur.
 _CRM_LINK = re.compile(r"^(?:[A-Z]+_)?(\d+)$")
@@ -151,6 +155,14 @@ def _deal(record: dict[str, Any], rules: MappingRules) -> tuple:
             "seats": to_int(rules.user_field(record, SEATS)) or 1,
             "city": str(rules.user_field(record, CITY) or "")[:120],
             "required_skills": split_list(rules.user_field(record, REQUIRED_SKILLS)),
+            "starts_on": to_date(rules.user_field(record, STARTS_ON)),
+            "ends_on": to_date(rules.user_field(record, ENDS_ON)),
+            "applications_open_at": parse_crm_datetime(
+                rules.user_field(record, APPLICATIONS_OPEN_AT)
+            ),
+            "applications_close_at": parse_crm_datetime(
+                rules.user_field(record, APPLICATIONS_CLOSE_AT)
+            ),
         }
         return "internship", values, {"company": company}
 
@@ -180,6 +192,12 @@ def parse_crm_datetime(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def to_date(value: Any) -> date | None:
+    """A `date` user field: Bitrix24 sends it as an ISO datetime at midnight."""
+    moment = parse_crm_datetime(value)
+    return moment.date() if moment else None
 
 
 def first_multifield(entries: Any) -> str | None:
