@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, subsystems, then blueprints."""
-    from b24app import analytics, jobs, web
+    from b24app import analytics, api, jobs, public, web
     from b24app.extensions import db, migrate
     from b24app.settings import load_settings, warn_about_insecure_mode
     from b24app.web import request_context
@@ -32,6 +32,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     analytics.init_app(app)
     request_context.init_app(app)
     web.init_app(app)
+    public.init_app(app)
+    api.init_app(app)
 
     register_models()
     register_blueprints(app)

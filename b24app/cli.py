@@ -23,13 +23,18 @@ def main() -> None:
 
 def register_commands() -> None:
     """Attach every command group; each lives with the subsystem it drives."""
+    from b24app.analytics.cli import analytics_group
+    from b24app.demo.cli import demo_command
     from b24app.emulator.cli import emulator_command
     from b24app.events.cli import events_command
     from b24app.ops.cli import keys_group, ops_group
     from b24app.ops.scheduler import scheduler_command
     from b24app.ops.worker import worker_command
     from b24app.portals.cli import manifest_command
+    from b24app.program.import_cli import import_group
+    from b24app.sync.cli import sync_group
 
+    main.add_command(demo_command)
     main.add_command(emulator_command, "emulator")
     main.add_command(events_command)
     main.add_command(manifest_command)
@@ -37,6 +42,9 @@ def register_commands() -> None:
     main.add_command(keys_group)
     main.add_command(worker_command)
     main.add_command(scheduler_command)
+    main.add_command(import_group)
+    main.add_command(sync_group)
+    main.add_command(analytics_group)
 
 
 register_commands()

@@ -35,15 +35,29 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     "SMTP_URL": None,
     "MAIL_FROM": "b24app@localhost",
+    # Upgrade a plain smtp:// connection with STARTTLS before logging in.
+    "SMTP_STARTTLS": False,
+    "SMTP_TIMEOUT": 20.0,
+    # Flask-Limiter limits on public form posts per client address.
+    "PUBLIC_FORM_RATE_LIMIT": "5 per minute;50 per day",
     "METRICS_TOKEN": None,
     "READINESS_TIMEOUT": 2.0,
     "READINESS_REQUIRE_WORKERS": False,
     "WORKER_MAX_SILENCE": 120,
 }
 
-BOOLEAN_KEYS = {"B24_ALLOW_INSECURE_PORTALS", "READINESS_REQUIRE_WORKERS"}
+BOOLEAN_KEYS = {
+    "B24_ALLOW_INSECURE_PORTALS",
+    "READINESS_REQUIRE_WORKERS",
+    "SMTP_STARTTLS",
+}
 INTEGER_KEYS = {"B24_RATE_LIMIT_BURST", "EVENT_MAX_BODY_BYTES", "WORKER_MAX_SILENCE"}
-FLOAT_KEYS = {"B24_RATE_LIMIT_RATE", "B24_HTTP_TIMEOUT", "READINESS_TIMEOUT"}
+FLOAT_KEYS = {
+    "B24_RATE_LIMIT_RATE",
+    "B24_HTTP_TIMEOUT",
+    "READINESS_TIMEOUT",
+    "SMTP_TIMEOUT",
+}
 
 
 def parse_bool(value: str) -> bool:

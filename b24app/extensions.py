@@ -1,9 +1,13 @@
 """Flask extension objects, created unbound and initialised in the app factory."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic migrations stable across PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -21,3 +25,28 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+
+
+class AwareDateTime(TypeDecorator):
+    """A timezone-aware timestamp on every database, stored in UTC.
+
+    PostgreSQL keeps the offset in `timestamptz`. SQLite (the embedded mode)
+    stores naive text, so values go in converted to UTC and come back with UTC
+    attached; without this, comparing a loaded value with an aware one raises.
+    A naive value written by the app is taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> Any:
+        if value is None or not isinstance(value, datetime):
+            return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

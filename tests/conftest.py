@@ -81,6 +81,8 @@ def _schema(app_config: dict) -> None:
     """Create every table once per run; the migration test checks migrations."""
     app = create_app(app_config)
     with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         db.create_all()
         db.engine.dispose()
 

@@ -24,8 +24,9 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Set up the figure cache, its invalidation hooks and the report schedule."""
-    from b24app.analytics import cache, report_jobs
+    """Set up the figure cache, the summary and cache hooks and the report schedule."""
+    from b24app.analytics import cache, report_jobs, summary
 
     cache.init_app(app)
+    summary.install_session_hooks()
     report_jobs.register_jobs()

@@ -4,11 +4,12 @@ from typing import Any
 
 from sqlalchemy import distinct, false, func, select
 
-from b24app.analytics import funnel, measures, scope
+from b24app.analytics import funnel, measures, rollups, scope
 from b24app.analytics.filters import Filters
-from b24app.analytics.sql import month_of, tune_transaction
+from b24app.analytics.sql import tune_transaction
 from b24app.extensions import db
 from b24app.program.models import (
+    ACTIVE_STAGES,
     ApplicationStage,
     InternshipStatus,
     PartnershipStatus,
@@ -24,10 +25,24 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
     internship_status = measures.count_by(
         scope.internships(portal_id, filters), "status"
     )
-    application_stage = measures.count_by(
-        scope.applications(portal_id, filters), "stage"
+    counts = rollups.count_by_columns(
+        scope.summaries(portal_id, filters),
+        [
+            ("stage",),
+            ("source",),
+            ("created_month",),
+            ("furthest_rank",),
+            ("hired_month",),
+            ("assigned_user_id", "stage"),
+        ],
     )
-    history = funnel.summarize_history(portal_id, filters)
+    application_stage = counts[("stage",)]
+    hires_by_month = {
+        month: count
+        for month, count in counts[("hired_month",)].items()
+        if month is not None
+    }
+    stage_durations, time_to_hire = rollups.timings(portal_id, filters)
     active_total = sum(
         application_stage.get(str(stage), 0)
         for stage in (
@@ -48,15 +63,14 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
         "internship_status": measures.fill_keys(internship_status, InternshipStatus),
         "application_stage": measures.fill_keys(application_stage, ApplicationStage),
         "by_university": by_university(portal_id, filters),
-        "funnel": history.funnel,
-        "stage_durations": funnel.stage_durations(portal_id, filters),
-        "time_to_hire": history.duration,
-        "sources": measures.fill_keys(
-            measures.count_by(scope.applications(portal_id, filters), "source"),
-            measures.KNOWN_SOURCES,
+        "funnel": funnel.funnel_rows(counts[("furthest_rank",)]),
+        "stage_durations": stage_durations,
+        "time_to_hire": time_to_hire,
+        "sources": measures.fill_keys(counts[("source",)], measures.KNOWN_SOURCES),
+        "recruiter_load": recruiter_load(
+            portal_id, counts[("assigned_user_id", "stage")]
         ),
-        "recruiter_load": recruiter_load(portal_id, filters),
-        "monthly": monthly(portal_id, filters, history.hires_by_month),
+        "monthly": monthly(counts[("created_month",)], hires_by_month),
     }
 
 
@@ -76,7 +90,7 @@ def partner_universities(portal_id: int, filters: Filters) -> int:
 
 def by_university(portal_id: int, filters: Filters) -> list[dict[str, Any]]:
     """Applications, applying students and placements per university."""
-    apps = scope.applications(portal_id, filters).subquery("apps")
+    apps = scope.summaries(portal_id, filters).subquery("apps")
     is_placed = measures.placed(apps)
     statement = (
         select(
@@ -105,57 +119,50 @@ def by_university(portal_id: int, filters: Filters) -> list[dict[str, Any]]:
     ]
 
 
-def recruiter_load(portal_id: int, filters: Filters) -> list[dict[str, Any]]:
-    """Active, hired and total applications per assigned Bitrix24 user."""
-    apps = scope.applications(portal_id, filters).subquery("apps")
-    statement = (
-        select(
-            apps.c.assigned_user_id,
-            Recruiter.name,
-            Recruiter.active.label("recruiter_active"),
-            func.count().filter(measures.active(apps)).label("active_count"),
-            func.count().filter(apps.c.stage == ApplicationStage.HIRED).label("hired"),
-            func.count().label("total"),
-        )
-        .select_from(apps)
-        .outerjoin(
-            Recruiter,
-            (Recruiter.portal_id == portal_id)
-            & (Recruiter.bitrix_user_id == apps.c.assigned_user_id),
-        )
-        .where(apps.c.assigned_user_id.isnot(None))
-        .group_by(apps.c.assigned_user_id, Recruiter.name, Recruiter.active)
-        .order_by(
-            func.count().filter(measures.active(apps)).desc(),
-            apps.c.assigned_user_id,
-        )
-    )
-    return [
-        {
-            "user_id": row.assigned_user_id,
-            "name": row.name or "",
-            # A user with no recruiter row counts as active, as in routing.
-            "recruiter_active": row.recruiter_active is not False,
-            "active": row.active_count,
-            "hired": row.hired,
-            "total": row.total,
-        }
-        for row in db.session.execute(statement)
-    ]
-
-
-def monthly(
-    portal_id: int, filters: Filters, hired: dict[str, int]
+def recruiter_load(
+    portal_id: int, by_user_and_stage: dict[tuple[int | None, str], int]
 ) -> list[dict[str, Any]]:
-    """Applications created and first hires (`hired`) per calendar month (UTC)."""
-    apps = scope.applications(portal_id, filters).subquery("apps")
-    created_month = month_of(apps.c.created_at).label("month")
-    created = dict(
-        db.session.execute(
-            select(created_month, func.count()).group_by(created_month)
-        ).all()
-    )
+    """Active, hired and total applications per assigned Bitrix24 user.
 
+    `by_user_and_stage` counts the applications in scope per (user id, stage).
+    """
+    loads: dict[int, dict[str, int]] = {}
+    for (user_id, stage), count in by_user_and_stage.items():
+        if user_id is None:
+            continue
+        load = loads.setdefault(user_id, {"active": 0, "hired": 0, "total": 0})
+        load["total"] += count
+        if stage in ACTIVE_STAGES:
+            load["active"] += count
+        if stage == ApplicationStage.HIRED:
+            load["hired"] += count
+
+    recruiters = {
+        row.bitrix_user_id: row
+        for row in db.session.execute(
+            select(Recruiter.bitrix_user_id, Recruiter.name, Recruiter.active).where(
+                Recruiter.portal_id == portal_id,
+                Recruiter.bitrix_user_id.in_(list(loads)),
+            )
+        )
+    }
+    rows = []
+    for user_id, load in sorted(loads.items(), key=lambda i: (-i[1]["active"], i[0])):
+        recruiter = recruiters.get(user_id)
+        rows.append(
+            {
+                "user_id": user_id,
+                "name": (recruiter.name if recruiter else None) or "",
+                # A user with no recruiter row counts as active, as in routing.
+                "recruiter_active": recruiter is None or recruiter.active is not False,
+                **load,
+            }
+        )
+    return rows
+
+
+def monthly(created: dict[str, int], hired: dict[str, int]) -> list[dict[str, Any]]:
+    """Applications `created` and first hires (`hired`) per calendar month (UTC)."""
     months = sorted(set(created) | set(hired))
     return [
         {

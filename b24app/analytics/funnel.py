@@ -11,21 +11,29 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, select, tuple_
+from sqlalchemy import (
+    Float,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
 
 from b24app.analytics import scope
 from b24app.analytics.filters import Filters
 from b24app.analytics.sql import (
     duration_summary,
-    greatest,
     is_postgresql,
-    month_of,
     percentile,
     percentiles_by_group,
-    seconds_between,
 )
+from b24app.analytics.summary_models import STAY_STAGES, ApplicationSummaryStay
 from b24app.extensions import db
-from b24app.program.models import ApplicationStage, ApplicationStageChange, Term
+from b24app.program.models import ApplicationStage, Term
 
 FUNNEL_STAGES = (
     ApplicationStage.NEW,
@@ -42,30 +50,9 @@ def stage_rank(column: Any) -> Any:
     return case(STAGE_RANK, value=column, else_=None)
 
 
-def stage_history(portal_id: int, apps: Any) -> Any:
-    """Aggregate per application in `apps`: furthest rank, first offer and hire."""
-    change = ApplicationStageChange
-    first_at = {
-        name: func.min(case((change.to_stage == name, change.changed_at)))
-        for name in (ApplicationStage.OFFER, ApplicationStage.HIRED)
-    }
-    return (
-        select(
-            change.application_id,
-            func.max(stage_rank(change.to_stage)).label("max_rank"),
-            first_at[ApplicationStage.OFFER].label("offer_at"),
-            first_at[ApplicationStage.HIRED].label("hired_at"),
-        )
-        .join(apps, apps.c.id == change.application_id)
-        .where(change.portal_id == portal_id)
-        .group_by(change.application_id)
-        .subquery("history")
-    )
-
-
 @dataclass
 class HistorySummary:
-    """The results of one pass over the stage history.
+    """The results of one pass over the application summaries.
 
     `furthest` counts applications by the rank of their furthest stage,
     `duration` is the median and 90th percentile of days to hire (or to
@@ -86,7 +73,7 @@ def summarize_history(
 ) -> HistorySummary:
     """Compute the funnel, the time to hire or placement and hires per month.
 
-    On PostgreSQL one statement with GROUPING SETS reads the history once. On
+    On PostgreSQL one statement with GROUPING SETS reads the summaries once. On
     SQLite the per-application values are fetched and summed in Python.
     """
     facts = application_facts(portal_id, filters, placement)
@@ -124,30 +111,18 @@ def summarize_history(
 def application_facts(portal_id: int, filters: Filters, placement: bool) -> Any:
     """Select per application in scope: furthest rank, seconds to hire (or to
     placement) and the month of the first hire, NULL when not reached."""
-    # Referenced twice, the CTE is computed once (PostgreSQL materializes it).
-    apps = scope.applications(portal_id, filters).cte("apps")
-    history = stage_history(portal_id, apps)
-    furthest = greatest(
-        func.coalesce(history.c.max_rank, 0),
-        func.coalesce(stage_rank(apps.c.stage), 0),
-    )
-    reached_at = history.c.hired_at
+    apps = scope.summaries(portal_id, filters).subquery("apps")
+    seconds = apps.c.seconds_to_hire
+    statement = select(apps.c.furthest_rank.label("furthest"))
     if placement:
         places_at_offer = Term.placed_at_stage == ApplicationStage.OFFER
-        reached_at = case(
-            (places_at_offer, func.coalesce(history.c.offer_at, history.c.hired_at)),
-            else_=history.c.hired_at,
+        seconds = case(
+            (places_at_offer, func.coalesce(apps.c.seconds_to_offer, seconds)),
+            else_=seconds,
         )
-    return (
-        select(
-            furthest.label("furthest"),
-            seconds_between(reached_at, apps.c.created_at).label("seconds"),
-            month_of(history.c.hired_at).label("hired_month"),
-        )
-        .select_from(apps)
-        .outerjoin(history, history.c.application_id == apps.c.id)
-        .outerjoin(Term, Term.id == apps.c.term_id)
-        .subquery("facts")
+        statement = statement.outerjoin(Term, Term.id == apps.c.term_id)
+    return statement.add_columns(seconds.label("seconds"), apps.c.hired_month).subquery(
+        "facts"
     )
 
 
@@ -202,25 +177,25 @@ def stage_durations(portal_id: int, filters: Filters) -> dict[str, dict]:
     """Compute median and 90th percentile days in each stage, finished stays only.
 
     A stay ends at the application's next stage change; the current, unfinished
-    stay of each application is not counted.
+    stay of each application is not counted. Each summary row contains the first
+    stay per stage, and `application_summary_stay` any later ones.
     """
-    change = ApplicationStageChange
-    apps = scope.applications(portal_id, filters).subquery("apps")
-    next_change_at = func.lead(change.changed_at).over(
-        partition_by=change.application_id,
-        order_by=(change.changed_at, change.id),
-    )
-    stays = (
+    # Referenced six times, the CTE is computed once (PostgreSQL materializes it).
+    apps = scope.summaries(portal_id, filters).cte("apps")
+    stays = [
         select(
-            change.to_stage.label("stage"),
-            seconds_between(next_change_at, change.changed_at).label("seconds"),
-        )
-        .join(apps, apps.c.id == change.application_id)
-        .where(change.portal_id == portal_id)
-        .subquery("stays")
+            literal(stage, String).label("stage"),
+            apps.c[f"{stage}_seconds"].label("seconds"),
+        ).where(apps.c[f"{stage}_seconds"].isnot(None))
+        for stage in STAY_STAGES
+    ]
+    later = ApplicationSummaryStay
+    stays.append(
+        select(later.stage, later.seconds)
+        .join(apps, apps.c.id == later.application_id)
+        .where(later.portal_id == portal_id)
     )
-    finished = select(stays.c.stage, stays.c.seconds).where(stays.c.seconds.isnot(None))
-    by_stage = percentiles_by_group(finished, "stage", "seconds")
+    by_stage = percentiles_by_group(union_all(*stays), "stage", "seconds")
     return {str(stage): by_stage[stage] for stage in STAGE_RANK if stage in by_stage}
 
 

@@ -6,11 +6,11 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from b24app.analytics import scope
 from b24app.analytics.filters import Filters
+from b24app.analytics.summary_models import ApplicationSummary
 from b24app.extensions import db
 from b24app.program.models import (
     ACTIVE_STAGES,
     SEAT_HOLDING_STAGES,
-    Application,
     ApplicationStage,
     Employer,
     Term,
@@ -49,15 +49,16 @@ def seats(portal_id: int, filters: Filters) -> list[dict[str, Any]]:
     but rejected and withdrawn), not read from the stored counter.
     """
     partnerships = scope.partnerships(portal_id, filters).subquery("partnerships")
+    summary = ApplicationSummary
     holding = (
-        select(Application.partnership_id, func.count().label("used"))
+        select(summary.partnership_id, func.count().label("used"))
         .where(
-            Application.portal_id == portal_id,
-            Application.partnership_id.in_(select(partnerships.c.id)),
-            Application.stage.in_([str(stage) for stage in SEAT_HOLDING_STAGES]),
-            scope.not_tombstoned(Application, "deal"),
+            summary.portal_id == portal_id,
+            summary.partnership_id.in_(select(partnerships.c.id)),
+            summary.stage.in_([str(stage) for stage in SEAT_HOLDING_STAGES]),
+            scope.not_tombstoned(summary, "deal"),
         )
-        .group_by(Application.partnership_id)
+        .group_by(summary.partnership_id)
         .subquery("holding")
     )
     statement = (

@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -14,7 +13,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -50,9 +49,9 @@ class ReportSchedule(PortalScoped, TimestampMixin, db.Model):
     attach_to_crm: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     next_run_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
-    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_run_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
@@ -88,9 +87,9 @@ class ReportRun(PortalScoped, db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
     requested_by_user_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     def __repr__(self) -> str:
         return f"<ReportRun {self.id} portal={self.portal_id} {self.status}>"

@@ -71,7 +71,7 @@ def student_counts(portal_id: int, filters: Filters) -> dict[str, int]:
         )
     ).scalar_one()
 
-    apps = scope.applications(portal_id, filters).subquery("apps")
+    apps = scope.summaries(portal_id, filters).subquery("apps")
     is_placed = measures.placed(apps)
     per_student = (
         select(
@@ -113,7 +113,7 @@ def compute_employer(
 
     scoped = filters.narrowed(employer_id=employer_id)
     statuses = measures.count_by(scope.internships(portal_id, scoped), "status")
-    stages = measures.count_by(scope.applications(portal_id, scoped), "stage")
+    stages = measures.count_by(scope.summaries(portal_id, scoped), "stage")
     return {
         "employer": {"id": employer.id, "name": employer.name},
         "internships": {
@@ -134,7 +134,7 @@ def applications_by_university(
     portal_id: int, filters: Filters
 ) -> list[dict[str, Any]]:
     """Per university: applications in each stage and in total."""
-    apps = scope.applications(portal_id, filters).subquery("apps")
+    apps = scope.summaries(portal_id, filters).subquery("apps")
     stage_counts = [
         func.count().filter(apps.c.stage == stage).label(str(stage))
         for stage in ApplicationStage

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, se
 
 from b24app.analytics.filters import Filters
 from b24app.analytics.sql import day_after, day_start
+from b24app.analytics.summary_models import STAY_STAGES, ApplicationSummary
 from b24app.extensions import db
 from b24app.program.models import (
     Application,
@@ -75,23 +76,57 @@ def applications(portal_id: int, filters: Filters) -> Select:
         not_tombstoned(Application, "deal"),
         live_employer(Application.employer_id),
     )
-    return statement.where(*application_conditions(filters))
+    return statement.where(*application_conditions(filters, Application))
 
 
-def application_conditions(filters: Filters) -> list[ColumnElement[bool]]:
+def summaries(portal_id: int, filters: Filters) -> Select:
+    """Select the summaries of the applications in scope.
+
+    The columns `applications` selects have the same names here, next to the
+    summary's history columns.
+    """
+    summary = ApplicationSummary
+    statement = select(
+        summary.application_id.label("id"),
+        summary.student_id,
+        summary.internship_id,
+        summary.employer_id,
+        summary.university_id,
+        summary.term_id,
+        summary.partnership_id,
+        summary.stage,
+        summary.source,
+        summary.assigned_user_id,
+        summary.created_at,
+        summary.created_month,
+        summary.furthest_rank,
+        summary.hired_month,
+        summary.seconds_to_offer,
+        summary.seconds_to_hire,
+        *(getattr(summary, f"{stage}_seconds") for stage in STAY_STAGES),
+    ).where(
+        summary.portal_id == portal_id,
+        not_tombstoned(summary, "deal"),
+        live_employer(summary.employer_id),
+    )
+    return statement.where(*application_conditions(filters, summary))
+
+
+def application_conditions(filters: Filters, model: type) -> list[ColumnElement[bool]]:
+    """Build the filter conditions on `model`, Application or ApplicationSummary."""
     conditions = []
     if filters.term_id:
-        conditions.append(Application.term_id == filters.term_id)
+        conditions.append(model.term_id == filters.term_id)
     if filters.university_id:
-        conditions.append(Application.university_id == filters.university_id)
+        conditions.append(model.university_id == filters.university_id)
     if filters.employer_id:
-        conditions.append(Application.employer_id == filters.employer_id)
+        conditions.append(model.employer_id == filters.employer_id)
     if filters.internship_id:
-        conditions.append(Application.internship_id == filters.internship_id)
+        conditions.append(model.internship_id == filters.internship_id)
     if filters.date_from:
-        conditions.append(Application.created_at >= day_start(filters.date_from))
+        conditions.append(model.created_at >= day_start(filters.date_from))
     if filters.date_to:
-        conditions.append(Application.created_at < day_after(filters.date_to))
+        conditions.append(model.created_at < day_after(filters.date_to))
     return conditions
 
 

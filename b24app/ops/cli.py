@@ -7,13 +7,16 @@ from flask.cli import AppGroup
 from redis import Redis
 
 from b24app.jobs import QUEUE_NAMES, enqueue, get_jobs
-from b24app.ops import keys, portals
+from b24app.ops import keys, personal_data, portals
 from b24app.ops.queues import queue_counts, retry_failed_jobs
 from b24app.tenancy.crypto import TokenKeyError
 from b24app.tenancy.models import Portal
 
 ops_group = AppGroup("ops", help="Operate the installation: portals, keys, queues.")
 keys_group = AppGroup("keys", help="Generate encryption keys.")
+ops_group.add_command(personal_data.export_student_command)
+ops_group.add_command(personal_data.erase_student_command)
+ops_group.add_command(personal_data.retention_group)
 
 
 def load_portal(reference: str) -> Portal:

@@ -1,4 +1,4 @@
-"""Translated labels for stored codes: application stages, internship statuses."""
+"""Translated labels for stored codes: stages, statuses, sections, rule terms."""
 
 from __future__ import annotations
 
@@ -31,6 +31,62 @@ PARTNERSHIP_STATUSES = {
 }
 
 
+SECTIONS = {
+    "universities": _l("Universities"),
+    "employers": _l("Companies"),
+    "students": _l("Students"),
+    "internships": _l("Internships"),
+    "applications": _l("Applications"),
+    "rules": _l("Routing rules"),
+    "terms": _l("Terms"),
+    "partnerships": _l("Partnerships"),
+    "settings": _l("Settings"),
+}
+
+CONDITIONS = {
+    "university_ids": _l("Universities"),
+    "employer_ids": _l("Employers"),
+    "internship_ids": _l("Internships"),
+    "pipelines": _l("Pipelines"),
+    "sources": _l("Sources"),
+    "skills_any": _l("Any of the skills"),
+    "score_min": _l("Minimum score"),
+    "score_max": _l("Maximum score"),
+}
+
+STRATEGIES = {
+    "fixed": _l("Fixed user"),
+    "round_robin": _l("Round robin"),
+    "least_loaded": _l("Fewest open applications"),
+}
+
+SYNC_STATUSES = {
+    "running": _l("Running"),
+    "succeeded": _l("Finished"),
+    "failed": _l("Failed"),
+}
+
+
+def section_title(code: str) -> str:
+    """Return the title of an app page section."""
+    return str(SECTIONS.get(code, code))
+
+
+def condition_title(code: str) -> str:
+    """Return the label of a routing rule condition."""
+    return str(CONDITIONS.get(code, code))
+
+
+def strategy_title(code: str) -> str:
+    """Return the label of a routing strategy."""
+    return str(STRATEGIES.get(code, code))
+
+
+def sync_status_title(code: str) -> str:
+    """Return the label of a sync run status."""
+    return str(SYNC_STATUSES.get(code, code))
+
+
 def stage_label(code: str) -> str:
     """Return the label of an application stage, or the code if unknown."""
     return str(STAGES.get(code, code))
@@ -51,3 +107,5 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_global(stage_label)
     bp.add_app_template_global(internship_status)
     bp.add_app_template_global(partnership_status)
+    for function in (section_title, condition_title, strategy_title, sync_status_title):
+        bp.add_app_template_global(function)

@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, select, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.program.models import University
 from b24app.tenancy.models import PortalScoped, utcnow
 from b24app.tenancy.scoping import get_scoped
@@ -45,11 +45,9 @@ class ApiKey(PortalScoped, db.Model):
     label: Mapped[str] = mapped_column(String(120), default="")
     prefix: Mapped[str] = mapped_column(String(PREFIX_LENGTH), index=True)
     digest: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow
-    )
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     def __repr__(self) -> str:
         return f"<ApiKey {self.id} {self.scope} {self.prefix}>"

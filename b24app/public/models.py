@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -41,7 +41,7 @@ class Submission(PortalScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
     internship_id: Mapped[int | None] = mapped_column(
         ForeignKey("internship.id", ondelete="SET NULL"), index=True
@@ -50,7 +50,7 @@ class Submission(PortalScoped, db.Model):
     email: Mapped[str] = mapped_column(String(254))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     consent_text: Mapped[str] = mapped_column(Text)
-    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime] = mapped_column(AwareDateTime())
     # HMAC-SHA-256 of the client address, to spot abuse without storing addresses.
     client_digest: Mapped[str] = mapped_column(String(64), default="")
     status: Mapped[str] = mapped_column(
@@ -64,7 +64,7 @@ class Submission(PortalScoped, db.Model):
     )
     reason_code: Mapped[str] = mapped_column(String(40), default="")
     message: Mapped[str] = mapped_column(Text, default="")
-    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    routed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     route_attempts: Mapped[int] = mapped_column(Integer, default=0)
 
     def __repr__(self) -> str:

@@ -194,6 +194,31 @@ def parse_crm_datetime(value: Any) -> datetime | None:
         return None
 
 
+# Mapped values that are dates or datetimes; the ledger keeps them as ISO text.
+DATE_VALUES = ("starts_on", "ends_on")
+DATETIME_VALUES = ("applications_open_at", "applications_close_at")
+
+
+def values_to_json(values: dict[str, Any]) -> dict[str, Any]:
+    """Mapped values in a form a JSON column stores: dates as ISO text."""
+    return {
+        key: value.isoformat() if isinstance(value, date) else value
+        for key, value in values.items()
+    }
+
+
+def values_from_json(values: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of `values_to_json`, for records read back from the ledger."""
+    restored = dict(values)
+    for key in DATE_VALUES:
+        if isinstance(restored.get(key), str):
+            restored[key] = date.fromisoformat(restored[key])
+    for key in DATETIME_VALUES:
+        if isinstance(restored.get(key), str):
+            restored[key] = datetime.fromisoformat(restored[key])
+    return restored
+
+
 def to_date(value: Any) -> date | None:
     """A `date` user field: Bitrix24 sends it as an ISO datetime at midnight."""
     moment = parse_crm_datetime(value)

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    DateTime,
     Integer,
     String,
     Text,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -31,13 +30,17 @@ class CrmRecord(PortalScoped, db.Model):
     __tablename__ = "sync_record"
     __table_args__ = (UniqueConstraint("portal_id", "entity_type", "bitrix_id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # SQLite autoincrements only an INTEGER primary key, so the embedded mode
+    # gets one while PostgreSQL keeps the 64-bit key a large ledger needs.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
     entity_type: Mapped[str] = mapped_column(String(16))
     bitrix_id: Mapped[int] = mapped_column(BigInteger)
     # The program table the entity maps to, or "" when the app ignores it
     # (a deal in a pipeline the app does not own).
     kind: Mapped[str] = mapped_column(String(16), default="")
-    date_modify: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    date_modify: Mapped[datetime | None] = mapped_column(AwareDateTime())
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     # Hash of the state the app itself wrote last; a fetch equal to it is an echo.
     written_hash: Mapped[str | None] = mapped_column(String(64))
@@ -47,9 +50,9 @@ class CrmRecord(PortalScoped, db.Model):
     refs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Why the program row is not written yet ("missing contact", ...); "" if it is.
     pending: Mapped[str] = mapped_column(String(120), default="")
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     seen_run_id: Mapped[int | None] = mapped_column(Integer)
-    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    synced_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
     def __repr__(self) -> str:
         state = "deleted" if self.deleted_at else self.kind or "ignored"
@@ -86,10 +89,8 @@ class SyncRun(PortalScoped, TimestampMixin, db.Model):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     job_id: Mapped[str | None] = mapped_column(String(64))
     error: Mapped[str] = mapped_column(Text, default="")
-    started_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow
-    )
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     def __repr__(self) -> str:
         return f"<SyncRun {self.id} portal={self.portal_id} {self.kind} {self.status}>"
@@ -110,19 +111,19 @@ class SyncState(PortalScoped, TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("portal_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    last_full_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_event_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_full_sync_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_event_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    last_applied_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     last_lag_seconds: Mapped[float | None] = mapped_column()
     # Per entity type, the highest DATE_MODIFY the delta sync has stored (ISO text).
     high_water: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    last_delta_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_delta_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # "unknown", "available" or "unavailable": whether event.offline.get with
     # clear=0 works on the portal's plan.
     offline_events: Mapped[str] = mapped_column(String(16), default="unknown")
-    last_offline_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_offline_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
-    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
     def __repr__(self) -> str:

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from b24app.extensions import db
 from b24app.program.models import Student, University
-from b24app.sync.mapping import MappedRecord
+from b24app.sync.mapping import MappedRecord, values_from_json
 from b24app.sync.models import CrmRecord
 from b24app.sync.project import project_records
 
@@ -96,6 +96,6 @@ def _as_record(row: CrmRecord) -> MappedRecord:
         bitrix_id=row.bitrix_id,
         kind=row.kind,
         date_modify=row.date_modify,
-        values=dict(row.data or {}),
+        values=values_from_json(row.data or {}),
         refs=dict(row.refs or {}),
     )

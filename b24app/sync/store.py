@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from b24app.extensions import db
-from b24app.sync.mapping import MappedRecord
+from b24app.sync.mapping import MappedRecord, values_to_json
 from b24app.sync.models import CrmRecord
 from b24app.sync.project import project_records, remove_rows
 from b24app.sync.sql import upsert
@@ -234,7 +234,7 @@ def _write_ledger(
             "kind": record.kind,
             "date_modify": record.date_modify,
             "content_hash": record.content_hash,
-            "data": record.values,
+            "data": values_to_json(record.values),
             "refs": record.refs,
             "deleted_at": None,
             "pending": "",

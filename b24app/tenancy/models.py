@@ -3,10 +3,10 @@
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, func
+from sqlalchemy import ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 
 
 def utcnow() -> datetime:
@@ -15,10 +15,10 @@ def utcnow() -> datetime:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, server_default=func.now()
+        AwareDateTime(), default=utcnow, server_default=func.now()
     )
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True),
+        AwareDateTime(),
         default=utcnow,
         onupdate=utcnow,
         server_default=func.now(),
@@ -68,11 +68,11 @@ class Portal(TimestampMixin, db.Model):
     access_token_encrypted: Mapped[str | None] = mapped_column(Text)
     refresh_token_encrypted: Mapped[str | None] = mapped_column(Text)
     token_key_id: Mapped[str | None] = mapped_column(String(16))
-    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    token_expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     token_version: Mapped[int] = mapped_column(Integer, default=0)
 
-    installed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    uninstalled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    installed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    uninstalled_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     def __repr__(self) -> str:
         return f"<Portal {self.id} {self.domain} {self.state}>"

@@ -169,6 +169,7 @@ def test_non_admin_sees_rules_read_only(browser, portal, mirror):
     page = browser.new_page()
     page.goto(f"{portal.base_url}/marketplace/app/7/?user=2&lang=en")
     frame = page.frame_locator("iframe.frame").first
+    frame.locator("[data-section-link='rules']").click()
     frame.locator(f'[data-rule="{mirror.rule.id}"]').wait_for()
 
     assert frame.locator(f'[data-rule="{mirror.rule.id}"] button').count() == 0

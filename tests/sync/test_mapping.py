@@ -67,3 +67,19 @@ def test_garbled_date_maps_to_none():
     mapped = map_record("deal", internship_record(UF_CRM_B24_END="31.13.2027"), RULES)
 
     assert mapped.values["ends_on"] is None
+
+
+def test_ledger_values_round_trip_through_json():
+    import json
+
+    from b24app.sync.mapping import values_from_json, values_to_json
+
+    record = internship_record(
+        UF_CRM_B24_START="2027-02-01T00:00:00+03:00",
+        UF_CRM_B24_APPCLOSE="2027-01-15T18:00:00+03:00",
+    )
+    values = map_record("deal", record, RULES).values
+
+    stored = json.loads(json.dumps(values_to_json(values)))
+
+    assert values_from_json(stored) == values

@@ -3,10 +3,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -43,7 +43,7 @@ class WebhookEndpoint(PortalScoped, TimestampMixin, db.Model):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     disabled_reason: Mapped[str] = mapped_column(String(500), default="")
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    disabled_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # Failed attempts since the last success; reaching the limit disables it.
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -72,9 +72,9 @@ class WebhookDelivery(PortalScoped, db.Model):
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     def __repr__(self) -> str:
         return f"<WebhookDelivery {self.id} {self.event} {self.status}>"
@@ -98,7 +98,7 @@ class WebhookAttempt(PortalScoped, db.Model):
     error: Mapped[str] = mapped_column(String(500), default="")
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
 
     def __repr__(self) -> str:

@@ -5,17 +5,18 @@ from datetime import datetime
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -51,6 +52,15 @@ class Application(PortalScoped, TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("portal_id", "internship_id", "student_id"),
         UniqueConstraint("portal_id", "bitrix_id"),
+        # The applications list filters by stage; an internship's tab orders its
+        # applicants by score.
+        Index("ix_application_portal_stage_id", "portal_id", "stage", "id"),
+        Index(
+            "ix_application_internship_score",
+            "internship_id",
+            text("score DESC"),
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -105,7 +115,7 @@ class ApplicationStageChange(PortalScoped, db.Model):
     from_stage: Mapped[str | None] = mapped_column(String(20))
     to_stage: Mapped[str] = mapped_column(String(20))
     changed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
     changed_by_user_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(255), default="")
@@ -124,7 +134,7 @@ class ApplicationAttempt(PortalScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
     source: Mapped[str] = mapped_column(String(20), default="form")
     accepted: Mapped[bool] = mapped_column(default=False)

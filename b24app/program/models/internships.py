@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin
 
 
@@ -56,12 +55,8 @@ class Internship(PortalScoped, TimestampMixin, db.Model):
     seats: Mapped[int] = mapped_column(Integer, default=1)
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
-    applications_open_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
-    applications_close_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
+    applications_open_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    applications_close_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     status: Mapped[str] = mapped_column(
         String(20), default=InternshipStatus.DRAFT, index=True
     )

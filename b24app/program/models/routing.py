@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -98,7 +97,7 @@ class RoutingDecision(PortalScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        AwareDateTime(), default=utcnow, index=True
     )
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("application.id", ondelete="SET NULL"), index=True

@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin, utcnow
 
 
@@ -30,6 +30,29 @@ class Student(PortalScoped, TimestampMixin, db.Model):
         UniqueConstraint("portal_id", "bitrix_id"),
         UniqueConstraint("portal_id", "university_id", "student_number"),
         UniqueConstraint("portal_id", "email_normalized"),
+        # Lists sort students by name within a portal or a university.
+        Index("ix_student_portal_name", "portal_id", "last_name", "first_name", "id"),
+        Index(
+            "ix_student_university_name",
+            "university_id",
+            "last_name",
+            "first_name",
+            "id",
+        ),
+        # Search as you type matches substrings; trigrams make that indexable on
+        # PostgreSQL (the pg_trgm extension). SQLite gets a plain index.
+        Index(
+            "ix_student_search",
+            "first_name",
+            "last_name",
+            "email",
+            postgresql_using="gin",
+            postgresql_ops={
+                "first_name": "gin_trgm_ops",
+                "last_name": "gin_trgm_ops",
+                "email": "gin_trgm_ops",
+            },
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,13 +73,13 @@ class Student(PortalScoped, TimestampMixin, db.Model):
     # Canonical skill names (see program.skills), sorted and unique.
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     consent_text: Mapped[str | None] = mapped_column(Text)
-    consent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     frozen: Mapped[bool] = mapped_column(Boolean, default=False)
     placed: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(20), default="form")
     # When the newest profile data was observed; older data only fills blanks.
     profile_observed_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow
+        AwareDateTime(), default=utcnow
     )
 
     def __repr__(self) -> str:

@@ -2,10 +2,10 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, String
+from sqlalchemy import Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped, TimestampMixin
 
 
@@ -19,12 +19,8 @@ class Term(PortalScoped, TimestampMixin, db.Model):
     starts_on: Mapped[date | None] = mapped_column(Date)
     ends_on: Mapped[date | None] = mapped_column(Date)
     # The window used for internships of this term that have none of their own.
-    applications_open_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
-    applications_close_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
+    applications_open_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    applications_close_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # Maximum active applications per student in this term; None means no cap.
     max_active_applications: Mapped[int | None] = mapped_column(Integer)
     # The application stage at which a student counts as placed: "offer" or "hired".
