@@ -19,13 +19,20 @@ ENTITY_FIELDS = ("entity_type", "entity_id", "event_id")
 # Values that look like credentials in URLs, form bodies and JSON. Defence in depth:
 # the code never passes a token to a log call, and this catches a slip.
 SECRET_PATTERNS = [
+    # First, so that "Authorization: Bearer x" keeps its scheme and loses only x.
+    re.compile(r"(?i)(\b(?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]+)"),
     re.compile(
         r"(?i)((?:auth|access_token|refresh_token|application_token|client_secret|"
         r"auth_id|refresh_id|token|secret|password)[\"']?\s*[=:]\s*[\"']?)"
         r"([^\s&\"',}]+)"
     ),
+    # API keys, also under the names the API rejects in a URL. A whole name
+    # only, so that "idempotency_key" or "monkey" stay readable.
+    re.compile(
+        r"(?i)((?<![A-Za-z0-9_])(?:api[_-]?key|key|authorization)"
+        r"[\"']?\s*[=:]\s*[\"']?)(?!(?:bearer|basic)\s)([^\s&\"',}]+)"
+    ),
     re.compile(r"(?i)(/rest/\d+/)([^/\s]+)"),
-    re.compile(r"(?i)(\b(?:bearer|basic)\s+)([A-Za-z0-9._~+/=-]+)"),
 ]
 
 

@@ -5,6 +5,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
+from b24app.web.params import MAX_ID, positive_int
+
 FILTER_FIELDS = (
     "term_id",
     "university_id",
@@ -75,15 +77,15 @@ class Filters:
 
 
 def _parse_id(name: str, raw: Any) -> int:
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"invalid {name} {raw!r}: expected a positive integer"
-        ) from None
-    if value < 1:
-        raise ValueError(f"invalid {name} {raw!r}: expected a positive integer")
-    return value
+    """Return an id from a request string or a stored JSON number.
+
+    Raises ValueError (InvalidParameter for strings) for anything but 1..MAX_ID.
+    """
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 < raw <= MAX_ID:
+        return raw
+    if isinstance(raw, str):
+        return positive_int(raw, field=name)
+    raise ValueError(f"invalid {name} {raw!r}: expected a positive integer")
 
 
 def _parse_date(name: str, raw: Any) -> date:

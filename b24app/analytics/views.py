@@ -26,6 +26,7 @@ from b24app.extensions import db
 from b24app.program.models import Term, University
 from b24app.tenancy.scoping import get_scoped_or_404
 from b24app.web.htmx import page_layout, stop_polling
+from b24app.web.input_guard import guard_frame_input
 from b24app.web.security import protect_frame_blueprint
 from b24app.web.session import current_portal, current_session, frame_session_required
 
@@ -37,6 +38,7 @@ CHART_SCRIPT = f"vendor/chart-{CHART_VERSION}.umd.min.js"
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 protect_frame_blueprint(bp)
+guard_frame_input(bp)
 
 
 @bp.app_template_global("analytics_title")

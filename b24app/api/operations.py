@@ -18,8 +18,13 @@ from pydantic import BaseModel, ValidationError
 from b24app.api.auth import authenticate_request
 from b24app.api.idempotency import replay_or_run
 from b24app.api.problems import ApiError, FieldError, validation_error
+from b24app.web.params import json_depth_exceeds
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# The deepest nesting of arrays and objects a request body may have. The API's
+# bodies need about four levels, and Python's recursive JSON parser fails with
+# RecursionError near the interpreter's recursion limit (1,000 by default).
+MAX_JSON_DEPTH = 32
 
 
 @dataclass
@@ -160,6 +165,13 @@ def parse_body(model: Any) -> Any:
             "Unsupported media type",
             "send the request body as application/json",
             "unsupported-media-type",
+        )
+    if json_depth_exceeds(request.get_data(cache=True), MAX_JSON_DEPTH):
+        raise ApiError(
+            400,
+            "Bad request",
+            f"the body nests arrays and objects deeper than {MAX_JSON_DEPTH} levels",
+            "bad-json",
         )
     payload = request.get_json(silent=True)
     if payload is None:

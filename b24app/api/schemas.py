@@ -7,6 +7,7 @@ timezone-aware (UTC) and serialized in ISO 8601.
 
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AwareDatetime,
@@ -402,6 +403,18 @@ class WebhookEndpointCreate(Input):
         "application.stage_changed",
     ]
     description: Annotated[str, StringConstraints(max_length=255)] = ""
+
+    @field_validator("url")
+    @classmethod
+    def check_port(cls, url: str) -> str:
+        """Reject a URL whose port is not 1..65535 or that cannot be split."""
+        try:
+            port = urlsplit(url).port
+        except ValueError as error:
+            raise ValueError(f"invalid URL: {error}") from None
+        if port == 0:
+            raise ValueError("invalid URL: the port must be from 1 to 65535")
+        return url
 
 
 class WebhookEndpoint(Schema):

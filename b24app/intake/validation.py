@@ -2,12 +2,19 @@
 
 Each `clean_*` function returns the cleaned value or raises FieldError with a
 message in the current language. Limits match the Student columns.
+
+Control characters (PostgreSQL rejects text with NUL) are handled by kind of
+field. In free text, such as names, programme, skills and the cover note, they
+become spaces, since pasted text carries them by accident. In identifiers,
+such as e-mail and phone, they make the value invalid, because changing an
+identifier could make it match someone else.
 """
 
 import re
 
 from b24app.intake.i18n import gettext as _
 from b24app.program.normalize import clean_name, normalize_phone
+from b24app.web.params import find_control_character, replace_control_characters
 
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -23,8 +30,12 @@ COURSE_MIN, COURSE_MAX = 1, 6
 # Letters of any script (Cyrillic included), with inner spaces, hyphens and
 # apostrophes, as in "Анна-Мария" or "O'Neil".
 _NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-][^\W\d_]+)*$")
-# A practical address check: one "@", no spaces, a dot in the domain.
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\".]{2,}$")
+# A practical address check: one "@", no spaces or control characters, a dot in
+# the domain.
+_EMAIL = re.compile(
+    r"^[^@\s<>\"\x00-\x1f\x7f]+@[^@\s<>\"\x00-\x1f\x7f]+"
+    r"\.[^@\s<>\".\x00-\x1f\x7f]{2,}$"
+)
 _STUDENT_NUMBER = re.compile(r"^[0-9A-Za-zА-Яа-яЁё\-/.]+$")
 _PHONE_CHARACTERS = re.compile(r"^\+?[\d\s()\-.]+$")
 
@@ -46,8 +57,13 @@ def check_length(field: str, value: str, limit: int) -> None:
         )
 
 
+def clean_text(raw: str | None) -> str:
+    """Turn control characters into spaces, then strip and collapse whitespace."""
+    return clean_name(replace_control_characters(raw or ""))
+
+
 def clean_person_name(field: str, raw: str | None) -> str:
-    value = clean_name(raw)
+    value = clean_text(raw)
     if not value:
         raise FieldError(field, _("This field is required."))
     check_length(field, value, NAME_MAX)
@@ -77,7 +93,11 @@ def clean_phone(raw: str | None, required: bool = False) -> str | None:
             raise FieldError("phone", _("This field is required."))
         return None
     check_length("phone", value, PHONE_MAX)
-    if not _PHONE_CHARACTERS.match(value) or normalize_phone(value) is None:
+    if (
+        find_control_character(value)
+        or not _PHONE_CHARACTERS.match(value)
+        or normalize_phone(value) is None
+    ):
         raise FieldError(
             "phone",
             _("Enter a phone number with 10 to 15 digits, like +7 916 123-45-67."),
@@ -107,7 +127,7 @@ def clean_course(raw: str | int | None, required: bool = True) -> int | None:
             raise FieldError("course", _("This field is required."))
         return None
     try:
-        course = int(float(text)) if re.fullmatch(r"\d+(\.0+)?", text) else None
+        course = int(float(text)) if re.fullmatch(r"[0-9]+(\.0+)?", text) else None
     except ValueError:
         course = None
     if course is None or not COURSE_MIN <= course <= COURSE_MAX:
@@ -120,7 +140,7 @@ def clean_course(raw: str | int | None, required: bool = True) -> int | None:
 
 
 def clean_programme(raw: str | None, required: bool = True) -> str:
-    value = clean_name(raw)
+    value = clean_text(raw)
     if not value and required:
         raise FieldError("programme", _("This field is required."))
     check_length("programme", value, PROGRAMME_MAX)
@@ -133,7 +153,7 @@ def clean_skills(raw: str | list[str] | None) -> list[str]:
     check_length("skills", text, SKILLS_TEXT_MAX)
     skills: list[str] = []
     for item in re.split(r"[,;\n]", text):
-        skill = clean_name(item)
+        skill = clean_text(item)
         if not skill or skill.casefold() in {known.casefold() for known in skills}:
             continue
         check_length("skills", skill, SKILL_MAX)
@@ -147,7 +167,10 @@ def clean_skills(raw: str | list[str] | None) -> list[str]:
 
 
 def clean_cover_note(raw: str | None) -> str:
-    """Free text, kept as typed; templates escape it when it is shown."""
-    value = (raw or "").strip()
+    """Keep free text as typed, but replace control characters with spaces.
+
+    Tabs and line breaks stay. Templates escape the text when they show it.
+    """
+    value = replace_control_characters(raw or "").strip()
     check_length("cover_note", value, COVER_NOTE_MAX)
     return value

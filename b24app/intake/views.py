@@ -16,6 +16,8 @@ from b24app.program.crm_setup import run_crm_setup
 from b24app.program.importing import ImportRejected, commit_import, preview_import
 from b24app.public.pages import ensure_public_page, university_choices
 from b24app.web.htmx import page_layout
+from b24app.web.input_guard import guard_frame_input
+from b24app.web.params import InvalidParameter, optional_positive_int
 from b24app.web.security import protect_frame_blueprint
 from b24app.web.session import current_portal, frame_session_required
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 protect_frame_blueprint(bp)
+guard_frame_input(bp)
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
@@ -63,12 +66,12 @@ def crm_setup():
 @frame_session_required(admin=True)
 def create_key():
     portal = current_portal()
-    university_id = request.form.get("university_id", type=int) or None
     try:
+        university_id = form_university_id()
         created = api_keys.create_api_key(
             portal.id, request.form.get("label", ""), university_id
         )
-    except LookupError:
+    except (InvalidParameter, LookupError):
         return render_template(
             "intake/_notice.html", text=_("Choose a university from the list.")
         ), 422
@@ -91,7 +94,10 @@ def revoke_key(key_id: int):
 def import_students():
     portal = current_portal()
     upload = request.files.get("file")
-    university_id = request.form.get("university_id", type=int)
+    try:
+        university_id = form_university_id()
+    except InvalidParameter:
+        return _notice(_("Choose a university from the list."), 422)
     content = upload.read(MAX_UPLOAD_BYTES + 1) if upload else b""
     if not upload or not content or university_id is None:
         return _notice(_("Choose a university and a file."), 422)
@@ -116,6 +122,13 @@ def import_students():
         ), 422
     return render_template(
         "intake/_import_preview.html", parsed=parsed, errors=parsed.errors
+    )
+
+
+def form_university_id() -> int | None:
+    """Return the posted university id, None if blank; raise InvalidParameter."""
+    return optional_positive_int(
+        request.form.get("university_id"), field="university_id"
     )
 
 

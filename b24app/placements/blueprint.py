@@ -12,6 +12,8 @@ from b24app.placements.actions import rejection_reasons
 from b24app.program.models import ApplicationStage
 from b24app.sync.outbound import enqueue_outbox
 from b24app.web.htmx import hx_trigger, page_layout
+from b24app.web.input_guard import guard_frame_input
+from b24app.web.params import InvalidParameter, optional_positive_int, positive_int
 from b24app.web.security import protect_frame_blueprint
 from b24app.web.session import SESSION_FIELD, current_session
 
@@ -19,6 +21,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("placements", __name__)
 protect_frame_blueprint(bp)
+guard_frame_input(bp)
 labels.register(bp)
 
 # The event that makes app.js call BX24.placement.call('reloadData').
@@ -32,19 +35,31 @@ def render_tab(template: str, **context) -> str:
 
 
 def page_number() -> int:
-    """Return the `page` request value as 1..MAX_PAGE; anything else is page 1."""
-    raw = request.values.get("page", "1")
-    if raw.isdigit() and 0 < int(raw) < MAX_PAGE:
-        return int(raw)
-    return 1
+    """Return the `page` request value as 1..MAX_PAGE; anything else is page 1.
+
+    A bad page number comes from an edited link, so the first page is shown
+    in place of an error.
+    """
+    try:
+        return positive_int(request.values.get("page"), field="page", maximum=MAX_PAGE)
+    except InvalidParameter:
+        return 1
 
 
 def optional_id(name: str) -> int | None:
-    """Return request value `name` as a positive id, or None if absent or invalid."""
-    raw = (request.values.get(name) or "").strip()
-    if raw.isdigit() and 0 < int(raw) < 2**31:
-        return int(raw)
-    return None
+    """Return request value `name` as a positive id, or None if absent or invalid.
+
+    The value is a list filter, and a bad one is ignored like an unknown stage.
+    """
+    return lenient_id(request.values.get(name), name)
+
+
+def lenient_id(value: str | None, field: str) -> int | None:
+    """Return `value` as a positive id, or None if it is blank or invalid."""
+    try:
+        return optional_positive_int(value, field=field)
+    except InvalidParameter:
+        return None
 
 
 def search_text(name: str = "q") -> str:

@@ -24,6 +24,7 @@ from b24app.program.models import Application, Employer, Internship, Student, Un
 from b24app.tenancy.scoping import get_scoped
 from b24app.web.htmx import is_htmx_request
 from b24app.web.messages import render_message
+from b24app.web.params import positive_int
 from b24app.web.session import current_portal, current_session, frame_session_required
 
 log = logging.getLogger(__name__)
@@ -167,11 +168,13 @@ def apply(student_id: int) -> Response | str:
     """Apply a student to an internship through the routing engine."""
     portal_id = current_portal().id
     student = get_scoped(Student, portal_id, id=student_id)
-    internship_id = request.form.get("internship_id", "")
-    if student is None or not internship_id.isdigit():
+    if student is None:
         return render_message(404, "not_found")
+    internship_id = positive_int(
+        request.form.get("internship_id"), field="internship_id"
+    )
 
-    outcome = submit_application(student, int(internship_id), current_session().lang)
+    outcome = submit_application(student, internship_id, current_session().lang)
     # htmx swaps only the applications block; a plain form POST gets the whole tab.
     template = "placements/contact.html"
     if is_htmx_request():

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from b24app.extensions import db
 from b24app.placements import listing, queries
 from b24app.placements.actions import rejection_reasons
+from b24app.placements.blueprint import lenient_id
 from b24app.placements.recommend import recommend
 from b24app.program.models import (
     Application,
@@ -43,12 +44,14 @@ def action_context() -> dict[str, Any]:
 
 
 def applicant_filters(portal_id: int, values: Any) -> dict[str, Any]:
-    """Return the applicant filters of a request: a known stage and a university id."""
+    """Return the applicant filters of a request: a known stage and a university id.
+
+    An unknown stage or an invalid university id is ignored.
+    """
     stage = values.get("stage") or None
-    university = values.get("university_id") or ""
     return {
         "stage": stage if stage in STAGES else None,
-        "university_id": int(university) if university.isdigit() else None,
+        "university_id": lenient_id(values.get("university_id"), "university_id"),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from b24app.program.errors import ProgramError
+from b24app.web.params import InvalidParameter, non_negative_int, positive_int
 
 
 def text(form: MultiDict, name: str, limit: int = 255) -> str:
@@ -19,12 +20,14 @@ def text(form: MultiDict, name: str, limit: int = 255) -> str:
 
 
 def optional_int(form: MultiDict, name: str) -> int | None:
+    """Return a whole number from 0 up, or None for a blank field."""
     raw = text(form, name, 20)
     if not raw:
         return None
-    if not raw.isdigit() or int(raw) >= 2**31:
-        raise ProgramError(f"{name} must be a whole number, got {raw!r}")
-    return int(raw)
+    try:
+        return non_negative_int(raw, field=name)
+    except InvalidParameter as error:
+        raise ProgramError(str(error)) from None
 
 
 def optional_float(form: MultiDict, name: str) -> float | None:
@@ -46,9 +49,10 @@ def id_list(form: MultiDict, name: str) -> list[int]:
     for value in values:
         if not value:
             continue
-        if not value.isdigit() or int(value) >= 2**31:
-            raise ProgramError(f"{name} must list whole numbers, got {value!r}")
-        ids.append(int(value))
+        try:
+            ids.append(positive_int(value, field=name))
+        except InvalidParameter as error:
+            raise ProgramError(f"{name} must list ids: {error}") from None
     return ids
 
 

@@ -9,7 +9,7 @@ from flask import Response, render_template, request, url_for
 from redis.exceptions import RedisError
 
 from b24app.jobs import enqueue
-from b24app.placements.blueprint import bp, optional_id
+from b24app.placements.blueprint import bp
 from b24app.placements.queries import named_choices
 from b24app.program import api_keys
 from b24app.program.crm_setup import run_crm_setup
@@ -20,6 +20,7 @@ from b24app.sync.models import RunStatus
 from b24app.sync.status import sync_status
 from b24app.tenancy.scoping import get_scoped
 from b24app.web.htmx import stop_polling
+from b24app.web.params import InvalidParameter, optional_positive_int
 from b24app.web.session import current_portal, current_session, frame_session_required
 
 log = logging.getLogger(__name__)
@@ -107,8 +108,11 @@ def rerun_crm_setup() -> Response:
 def create_key() -> Response:
     """Create a university API key, or a portal admin token without a university."""
     portal_id = current_portal().id
-    university_id = optional_id("university_id")
-    if request.form.get("university_id") and university_id is None:
+    try:
+        university_id = optional_positive_int(
+            request.form.get("university_id"), field="university_id"
+        )
+    except InvalidParameter:
         return keys_response(portal_id, status=422, notice="university_not_found")
     try:
         created = api_keys.create_api_key(

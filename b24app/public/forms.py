@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired
 
 from b24app.intake import validation
 from b24app.intake.i18n import lazy_gettext as _l
+from b24app.web.params import InvalidParameter, optional_positive_int
 
 
 def consent_text() -> str:
@@ -27,9 +28,14 @@ def consent_text() -> str:
 
 
 def _optional_int(value) -> int | None:
+    """Coerce a choice: the int ids of the choices, or a posted ASCII id string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        return None
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return optional_positive_int(value, field="university")
+    except InvalidParameter:
         return None
 
 

@@ -1,5 +1,6 @@
 """The public page of a portal: its slug, and what the page lists."""
 
+import re
 import secrets
 from datetime import datetime
 
@@ -11,6 +12,10 @@ from b24app.program.models import Employer, Internship, InternshipStatus, Univer
 from b24app.public.models import PublicPage
 from b24app.tenancy.models import Portal, utcnow
 from b24app.tenancy.scoping import get_scoped, scoped
+
+# The alphabet of `secrets.token_urlsafe`, which makes every slug; at most the
+# 64 characters of the column.
+SLUG = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def ensure_public_page(portal_id: int) -> PublicPage:
@@ -30,7 +35,7 @@ def ensure_public_page_step(portal: Portal, client: object) -> None:
 
 def portal_for_slug(slug: str) -> Portal:
     """Return the active portal whose enabled page has `slug`, or abort with 404."""
-    if not slug or len(slug) > 64:
+    if not SLUG.fullmatch(slug):
         abort(404)
     page = db.session.execute(
         select(PublicPage).where(PublicPage.slug == slug, PublicPage.enabled)

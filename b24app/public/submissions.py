@@ -2,7 +2,9 @@
 
 The submission row is committed before anything else happens, so a failure of
 the routing engine, the CRM or the mail server loses nothing: the job is
-retried, and the row shows what is still pending.
+retried, and the row shows what is still pending. A submission the engine can
+never take (bad data) or that still fails on the last retry is marked failed,
+with the error in `reason_code` and `message`, instead of staying pending.
 """
 
 import hashlib
@@ -13,9 +15,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import DataError
 
 from b24app.extensions import db
 from b24app.jobs import enqueue
+from b24app.logs import redact
 from b24app.mail.student import send_confirmation
 from b24app.program.identity import StudentData
 from b24app.program.normalize import normalize_email
@@ -28,6 +32,12 @@ log = logging.getLogger(__name__)
 
 # A second identical submission within this time is the same click, not a new one.
 RESUBMIT_WINDOW = timedelta(minutes=10)
+# Seconds between the retries of the routing job.
+ROUTE_RETRY_INTERVALS = [10, 60, 300, 900, 3600]
+# Runs of the routing job: the first one and its retries.
+ROUTE_MAX_ATTEMPTS = len(ROUTE_RETRY_INTERVALS) + 1
+# Errors that come from the submission's data, so a retry fails the same way.
+PERMANENT_ERRORS = (ValueError, TypeError, LookupError, DataError)
 
 
 def store_submission(
@@ -83,8 +93,8 @@ def store_submission(
         submission.id,
         queue="default",
         timeout=120,
-        retries=5,
-        retry_intervals=[10, 60, 300, 900, 3600],
+        retries=ROUTE_MAX_ATTEMPTS - 1,
+        retry_intervals=ROUTE_RETRY_INTERVALS,
         portal_id=portal_id,
     )
     return submission
@@ -139,10 +149,25 @@ def route_submission(submission_id: int) -> None:
 
     portal_id = submission.portal_id
     submission.route_attempts += 1
+    attempt = submission.route_attempts
     db.session.commit()
     # NOTE: if the job dies between this commit and the one below, the retry
     # routes again and the engine records a second attempt as "duplicate".
-    outcome = route_application(portal_id, application_request(submission))
+    try:
+        outcome = route_application(portal_id, application_request(submission))
+    except Exception as error:
+        db.session.rollback()
+        if isinstance(error, PERMANENT_ERRORS) or attempt >= ROUTE_MAX_ATTEMPTS:
+            mark_failed(submission_id, error)
+            return
+        log.warning(
+            "portal %s: routing submission %s failed on attempt %s, will retry: %s",
+            portal_id,
+            submission_id,
+            attempt,
+            error,
+        )
+        raise
 
     submission = db.session.get(Submission, submission_id)
     submission.status = SubmissionStatus.ROUTED
@@ -163,4 +188,21 @@ def route_submission(submission_id: int) -> None:
         timeout=60,
         retries=3,
         portal_id=portal_id,
+    )
+
+
+def mark_failed(submission_id: int, error: Exception) -> None:
+    """Record that routing gave up on a submission, and why."""
+    submission = db.session.get(Submission, submission_id)
+    submission.status = SubmissionStatus.FAILED
+    submission.reason_code = "routing_failed"
+    submission.message = redact(f"{type(error).__name__}: {error}")[:1000]
+    submission.routed_at = utcnow()
+    db.session.commit()
+    log.error(
+        "portal %s: routing submission %s failed after %s attempts, marked failed",
+        submission.portal_id,
+        submission_id,
+        submission.route_attempts,
+        exc_info=error,
     )

@@ -27,6 +27,7 @@ from b24app.public.limits import form_rate_limit, limiter
 from b24app.public.models import Submission, SubmissionStatus
 from b24app.public.submissions import store_submission
 from b24app.web.htmx import add_vary, is_htmx_request, stop_polling
+from b24app.web.params import find_control_character
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ def _render(template: str, **context):
 def index():
     skill = request.args.get("skill", "")[:100]
     city = request.args.get("city", "")[:100]
+    if find_control_character(skill + city):
+        text = _("The search text contains a control character. Remove it and retry.")
+        return _render("public/message.html", title=_("Invalid search"), text=text), 422
+
     internships = pages.open_internships(g.public_portal.id, skill, city)
     template = "public/_results.html" if is_htmx_request() else "public/index.html"
     return _render(

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from b24app.extensions import db
 from b24app.tenancy.crypto import secret_matches
 from b24app.tenancy.models import Portal
+from b24app.web.params import find_control_character, json_depth_exceeds
 from b24app.web.user_check import UserCheckFailed, confirm_user
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 SUPPORTED_LANGUAGES = ("ru", "en")
 DEFAULT_LANGUAGE = "ru"
 MAX_OPTIONS_LENGTH = 8 * 1024
+# Bitrix24 sends flat options such as {"ID": "1001"}; the limit only has to stop
+# nesting deep enough to exhaust the recursive JSON parser.
+MAX_OPTIONS_DEPTH = 16
+# The length of the `portal.member_id` column.
+MAX_MEMBER_ID_LENGTH = 64
 
 
 class FrameError(Exception):
@@ -83,6 +89,8 @@ def parse_placement_options(raw: str | None) -> dict[str, Any]:
         return {}
     if len(raw) > MAX_OPTIONS_LENGTH:
         raise FrameError("placement_options_too_long", status=400)
+    if json_depth_exceeds(raw, MAX_OPTIONS_DEPTH):
+        raise FrameError("placement_options_too_deep", status=400)
     try:
         options = json.loads(raw)
     except ValueError:
@@ -98,6 +106,8 @@ def parse_frame_request(request: Request) -> FrameRequest:
     member_id = form.get("member_id", "").strip()
     if not member_id:
         raise FrameError("member_id_missing", status=400)
+    if len(member_id) > MAX_MEMBER_ID_LENGTH or find_control_character(member_id):
+        raise FrameError("member_id_invalid", status=400)
 
     return FrameRequest(
         member_id=member_id,

@@ -33,13 +33,26 @@ MESSAGES = {
         _l("Nothing to show"),
         _l("This record is not in the internship program, or it was deleted."),
     ),
+    "invalid_parameter": (
+        _l("Invalid value"),
+        _l("A value in the request is invalid. Correct it and try again."),
+    ),
 }
 
 
-def render_message(status: int, kind: str) -> Response:
-    """Render the message page of `kind` with HTTP `status`."""
+def render_message(status: int, kind: str, detail: str = "") -> Response:
+    """Render the message page of `kind` with HTTP `status`.
+
+    `detail` is an extra line that names an invalid value. Rejected frames get
+    none, so a forged request learns nothing about the installation.
+    """
     title, text = MESSAGES[kind]
     body = render_template(
-        "web/message.html", layout=page_layout(), title=title, text=text, kind=kind
+        "web/message.html",
+        layout=page_layout(),
+        title=title,
+        text=text,
+        kind=kind,
+        detail=detail,
     )
     return make_response(body, status)

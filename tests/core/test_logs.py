@@ -32,6 +32,37 @@ def test_redact_hides_credentials(text):
     assert "[redacted]" in cleaned
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "GET /api/v1/students?apikey=abc123secretvalue HTTP/1.1",
+        "GET /api/v1/students?key=abc123secretvalue&limit=5 HTTP/1.1",
+        "GET /api/v1/students?authorization=abc123secretvalue HTTP/1.1",
+        "GET /api/v1/students?api_key=abc123secretvalue HTTP/1.1",
+        "GET /api/v1/students?token=abc123secretvalue HTTP/1.1",
+        "X-API-Key: abc123secretvalue",
+        '{"api_key": "abc123secretvalue"}',
+    ],
+)
+def test_redact_hides_api_keys(text):
+    cleaned = redact(text)
+
+    assert "abc123secretvalue" not in cleaned
+    assert "[redacted]" in cleaned
+
+
+def test_redact_keeps_authorization_scheme():
+    cleaned = redact("Authorization: Bearer abc123secretvalue")
+
+    assert cleaned == "Authorization: Bearer [redacted]"
+
+
+def test_redact_keeps_names_ending_in_key():
+    text = "idempotency_key=order-5 monkey=3"
+
+    assert redact(text) == text
+
+
 def test_redact_keeps_ordinary_text():
     assert redact("deal 15 moved to stage C2:NEW") == "deal 15 moved to stage C2:NEW"
 
