@@ -1,13 +1,15 @@
 """`b24app demo`: the emulator and the app in one process, installed and populated."""
 
 import logging
+import os
 import time
+from pathlib import Path
 
 import click
 import requests
 from flask_migrate import upgrade
 
-from b24app import create_app
+from b24app import create_app, instance_path
 from b24app.demo.populate import populate_crm, setup_program
 from b24app.demo.servers import BackgroundServer, app_settings, emulator_settings
 from b24app.emulator import create_app as create_emulator
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 )
 def demo_command(port: int, emulator_port: int, students: int, exit_after_setup: bool):
     """Run a seeded emulator portal and the app, install it and fill it with data."""
-    configure_logging("INFO")
+    configure_logging("WARNING")
     app_url = f"http://127.0.0.1:{port}"
     emulator_url = f"http://127.0.0.1:{emulator_port}"
 
@@ -51,9 +53,13 @@ def demo_command(port: int, emulator_port: int, students: int, exit_after_setup:
     click.echo(f"Seeding the portal: {seed_portal(state, students=students)}")
     portal_server = BackgroundServer("portal", emulator, "127.0.0.1", emulator_port)
 
-    app = create_app(app_settings(emulator_url, state.domain, app_url, state))
+    settings = app_settings(emulator_url, state.domain, app_url, state)
+    settings.update(demo_database())
+    app = create_app(settings)
     with app.app_context():
         upgrade()
+    # Alembic's logging setup replaces ours during the upgrade; put ours back.
+    configure_logging("WARNING")
     app_server = BackgroundServer("app", app, "127.0.0.1", port)
     portal_server.start()
     app_server.start()
@@ -72,6 +78,23 @@ def demo_command(port: int, emulator_port: int, students: int, exit_after_setup:
     finally:
         app_server.stop()
         portal_server.stop()
+
+
+def demo_database() -> dict[str, str]:
+    """A fresh SQLite file for each demo run, unless DATABASE_URL names a database.
+
+    The emulated portal starts empty on every run, so a mirror kept from an
+    earlier run would point at CRM records that no longer exist.
+    """
+    if os.environ.get("DATABASE_URL"):
+        click.echo("DATABASE_URL is set: the demo adds its portal to that database.")
+        return {}
+
+    folder = Path(instance_path())
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "demo.sqlite3"
+    database.unlink(missing_ok=True)
+    return {"DATABASE_URL": f"sqlite:///{database}"}
 
 
 def settle(app, state, timeout: float = 300.0) -> None:
@@ -127,26 +150,34 @@ def print_links(emulator_url: str, app_url: str, state, portal: Portal) -> None:
     internship = first_row(Internship, portal.id, Internship.bitrix_id.is_not(None))
     application = first_row(Application, portal.id, Application.bitrix_id.is_not(None))
     student = first_row(Student, portal.id, Student.bitrix_id.is_not(None))
-    university = first_row(University, portal.id, University.bitrix_id.is_not(None))
+    university = first_row(
+        University,
+        portal.id,
+        University.bitrix_id.is_not(None),
+        University.id.in_(db.select(Student.university_id)),
+    )
     page = ensure_public_page(portal.id)
 
     click.echo(
         "\nOpen in a browser (add ?lang=en for English, ?user=2 for a recruiter):"
     )
-    click.echo(f"  App page:        {emulator_url}/marketplace/app/{state.app.app_id}/")
+    click.echo(
+        f"  App page:          {emulator_url}/marketplace/app/{state.app.app_id}/"
+    )
     for label, entity, row in (
         ("Internship deal", "deal", internship),
         ("Application deal", "deal", application),
         ("Student contact", "contact", student),
         ("University", "company", university),
     ):
+        tab = f"CRM_{entity.upper()}_DETAIL_TAB"
         if row is not None:
             click.echo(
-                f"  {label + ':':<17}{emulator_url}/crm/{entity}/details/"
-                f"{row.bitrix_id}/"
+                f"  {label + ':':<19}{emulator_url}/crm/{entity}/details/"
+                f"{row.bitrix_id}/?tab={tab}"
             )
-    click.echo(f"  Public form:     {app_url}/p/{page.slug}/")
-    click.echo(f"  API docs:        {app_url}/api/v1/docs")
+    click.echo(f"  Public form:       {app_url}/p/{page.slug}/")
+    click.echo(f"  API docs:          {app_url}/api/v1/docs")
 
 
 def first_row(model, portal_id: int, *conditions):

@@ -71,7 +71,7 @@ def fill_students(client: Client, mapping: CrmMapping, rng: random.Random) -> in
             fields["student_number"]: f"S{int(row['ID']):06d}",
             fields["course"]: rng.randint(1, 5),
             fields["programme"]: rng.choice(PROGRAMMES),
-            fields["skills"]: ", ".join(rng.sample(skills, k=rng.randint(2, 4))),
+            fields["skills"]: rng.sample(skills, k=rng.randint(2, 4)),
         }
         commands.append(("crm.contact.update", {"id": row["ID"], "fields": values}))
     run_batches(client, commands)

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.embedded
 
 @pytest.fixture
 def sqlite_program(tmp_path, monkeypatch):
-    from conftest import build_program
+    from .conftest import build_program
 
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "B24_TOKEN_KEY"):
         monkeypatch.delenv(name, raising=False)

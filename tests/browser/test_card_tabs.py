@@ -2,6 +2,8 @@
 form into an iframe, the app verifies it and renders the tab from its mirror.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,13 @@ from b24app.emulator.ui import UI_KEY
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots refresh the ones in docs/ only on request (UPDATE_SCREENSHOTS=1),
+# so a test run leaves the working tree clean.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "b24app-screenshots"
+)
 TAB_CODES = {
     "deal": "CRM_DEAL_DETAIL_TAB",
     "contact": "CRM_CONTACT_DETAIL_TAB",

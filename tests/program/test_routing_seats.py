@@ -117,3 +117,56 @@ def test_recompute_counts_allocations(world):
     recompute_seats(program.portal_id, world["partnership"].id)
 
     assert db.session.get(PartnershipSeat, allocation.id).seats_used == 1
+
+
+def test_current_term_partnership_applies_without_term(program):
+    """An internship with no term uses the partnership of the term running now."""
+    from datetime import timedelta
+
+    from .builders import NOW
+
+    north = program.university("North")
+    acme = program.employer("Acme")
+    spring = program.term(
+        "Spring",
+        applications_open_at=NOW - timedelta(days=30),
+        applications_close_at=NOW + timedelta(days=30),
+    )
+    program.term(
+        "Autumn",
+        applications_open_at=NOW + timedelta(days=150),
+        applications_close_at=NOW + timedelta(days=200),
+    )
+    internship = program.internship(acme)
+    partnership = program.partnership(north, acme, seats=1, term_id=spring.id)
+
+    outcome = route_application(
+        program.portal_id,
+        apply(internship, 1, student_fields={"university_id": north.id}),
+    )
+
+    assert outcome.reason_code == "routed"
+    assert db.session.get(Partnership, partnership.id).seats_used == 1
+
+
+def test_no_current_term_keeps_term_partnership_out(program):
+    from datetime import timedelta
+
+    from .builders import NOW
+
+    north = program.university("North")
+    acme = program.employer("Acme")
+    autumn = program.term(
+        "Autumn",
+        applications_open_at=NOW + timedelta(days=150),
+        applications_close_at=NOW + timedelta(days=200),
+    )
+    internship = program.internship(acme)
+    program.partnership(north, acme, seats=1, term_id=autumn.id)
+
+    outcome = route_application(
+        program.portal_id,
+        apply(internship, 1, student_fields={"university_id": north.id}),
+    )
+
+    assert outcome.reason_code == "no_partnership"

@@ -83,3 +83,11 @@ def test_ledger_values_round_trip_through_json():
     stored = json.loads(json.dumps(values_to_json(values)))
 
     assert values_from_json(stored) == values
+
+
+def test_skills_split_inside_multiple_field_items():
+    from b24app.sync.mapping import split_list
+
+    assert split_list(["Python, SQL", "Git"]) == ["Git", "Python", "SQL"]
+    assert split_list("Excel,  1С ,") == ["1С", "Excel"]
+    assert split_list([]) == []

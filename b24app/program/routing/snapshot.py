@@ -59,6 +59,8 @@ def gather_inputs(
 ) -> tuple[RoutingInputs, LockedRows]:
     """Read and lock everything `decide()` needs for this request."""
     rows = LockedRows()
+    if request.term_id is None:
+        request.term_id = current_term_id(portal_id, now)
     inputs = RoutingInputs(
         now=now.isoformat(),
         lang=lang,
@@ -125,6 +127,30 @@ def _student_facts(student: Student) -> StudentFacts:
         frozen=student.frozen,
         placed=student.placed,
     )
+
+
+def current_term_id(portal_id: int, now: datetime) -> int | None:
+    """The term whose application window, else whose dates, contain `now`.
+
+    Requests that name no term and internships without one fall under it, so a
+    partnership made for the current term counts for them. Several matching
+    terms resolve to the one closing first, then the lowest id.
+    """
+    in_window = and_(
+        Term.applications_open_at <= now, Term.applications_close_at >= now
+    )
+    in_dates = and_(Term.starts_on <= now.date(), Term.ends_on >= now.date())
+    for condition, closing in (
+        (in_window, Term.applications_close_at),
+        (in_dates, Term.ends_on),
+    ):
+        statement = (
+            scoped(Term, portal_id).where(condition).order_by(closing, Term.id).limit(1)
+        )
+        term = db.session.execute(statement).scalar_one_or_none()
+        if term is not None:
+            return term.id
+    return None
 
 
 def _term_for(portal_id: int, internship: Internship, request: ApplicationRequest):
