@@ -22,6 +22,7 @@ from redis import Redis
 
 from b24app.bitrix.errors import HostNotAllowed, error_from_body
 from b24app.bitrix.hosts import HostPolicy
+from b24app.tenancy.clients import tls_verify
 from b24app.tenancy.models import Portal
 
 CACHE_SECONDS = 60
@@ -88,6 +89,7 @@ def call_with_user_token(endpoint: str, method: str, auth_id: str) -> Any:
             data={"auth": auth_id},
             timeout=timeout,
             allow_redirects=False,
+            verify=tls_verify(),
         )
     except requests.RequestException as error:
         raise UserCheckFailed(f"{method} failed: {type(error).__name__}") from None
