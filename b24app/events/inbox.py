@@ -6,7 +6,13 @@ from redis.exceptions import RedisError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from b24app.events.intake import EventDelivery, dedupe_key, entity_of, stored_payload
+from b24app.events.intake import (
+    EventDelivery,
+    dedupe_key,
+    entity_of,
+    event_time,
+    stored_payload,
+)
 from b24app.events.models import EventInbox, InboxStatus
 from b24app.extensions import db
 from b24app.jobs import enqueue
@@ -21,14 +27,13 @@ PROCESS_FUNCTION = "b24app.events.processing.process_inbox"
 def store_event(portal: Portal, delivery: EventDelivery) -> EventInbox | None:
     """Insert the delivery and commit; return None when it is a duplicate."""
     entity_type, entity_id = entity_of(delivery.event, delivery.data)
-    ts = str(delivery.payload.get("ts") or "")
     row = EventInbox(
         portal_id=portal.id,
         event=delivery.event,
         entity_type=entity_type,
         entity_id=entity_id,
         handler_id=str(delivery.payload.get("event_handler_id") or "")[:32],
-        ts=int(ts) if ts.isdigit() and len(ts) < 11 else None,
+        ts=event_time(delivery.payload),
         dedupe_key=dedupe_key(delivery, entity_id),
         payload=stored_payload(delivery.payload),
         status=InboxStatus.PENDING,

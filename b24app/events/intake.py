@@ -23,7 +23,9 @@ ENTITY_PREFIXES = (
     ("ONCRMCOMPANY", "company"),
     ("ONCRMLEAD", "lead"),
 )
-EVENT_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+EVENT_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")
+TIMESTAMP = re.compile(r"[0-9]{1,10}")
+MAX_INT32 = 2**31 - 1
 
 
 class RejectedEvent(Exception):
@@ -67,10 +69,13 @@ def decode_body(body: bytes) -> dict[str, Any]:
             errors="strict",
             max_num_fields=MAX_KEYS,
         )
+        if any("\x00" in key or "\x00" in value for key, value in pairs):
+            raise ValueError("U+0000 in the form")
         return parse_php_form(pairs)
     except ValueError:
         # UnicodeDecodeError is a ValueError too: bytes outside ASCII in the
-        # body, or percent-escapes that are not UTF-8.
+        # body, or percent-escapes that are not UTF-8. U+0000 is rejected
+        # because PostgreSQL text cannot hold it and no genuine event has it.
         raise RejectedEvent("malformed_body") from None
 
 
@@ -78,7 +83,7 @@ def read_delivery(payload: dict[str, Any]) -> EventDelivery:
     """Check the envelope fields every event has; raise RejectedEvent if missing."""
     event = payload.get("event")
     auth = payload.get("auth")
-    if not isinstance(event, str) or not EVENT_NAME.match(event):
+    if not isinstance(event, str) or not EVENT_NAME.fullmatch(event):
         raise RejectedEvent("missing_event")
     if not isinstance(auth, dict):
         raise RejectedEvent("missing_auth")
@@ -89,6 +94,9 @@ def read_delivery(payload: dict[str, Any]) -> EventDelivery:
         raise RejectedEvent("missing_member_id")
     if not isinstance(token, str) or not token:
         raise RejectedEvent("missing_application_token")
+    if not all(isinstance(value, str) for value in auth.values()):
+        # `auth[access_token][]=x` would otherwise be stored as "['x']".
+        raise RejectedEvent("malformed_auth")
 
     return EventDelivery(event.upper(), member_id, token, payload)
 
@@ -114,6 +122,19 @@ def entity_of(event: str, data: dict[str, Any]) -> tuple[str, str]:
                 entity_type = f"dynamic:{type_id}" if type_id else entity_type
             return entity_type, entity_id
     return "", entity_id
+
+
+def event_time(payload: dict[str, Any]) -> int | None:
+    """Return `ts`, the Unix time the portal sent the event, or None if invalid.
+
+    The inbox column is a 32-bit integer, so a time past 2038-01-19 is None;
+    the dedupe key keeps the text either way.
+    """
+    ts = payload.get("ts")
+    if not isinstance(ts, str) or not TIMESTAMP.fullmatch(ts):
+        return None
+    value = int(ts)
+    return value if value <= MAX_INT32 else None
 
 
 def dedupe_key(delivery: EventDelivery, entity_id: str) -> str:

@@ -21,9 +21,9 @@ from b24app.events.intake import (
 from b24app.extensions import db
 from b24app.logs import portal_id_var
 from b24app.portals import lifecycle
-from b24app.portals.install import install_from_event
+from b24app.portals.install import install_from_event, verify_installer
 from b24app.portals.manifest import current_manifest, load_manifest
-from b24app.portals.verify import InstallRejected, verify_access_token
+from b24app.portals.verify import InstallRejected
 from b24app.tenancy.crypto import secret_matches
 from b24app.tenancy.models import Portal, PortalState
 
@@ -73,18 +73,39 @@ def receive() -> tuple[dict, int]:
 
 
 def read_body() -> bytes:
-    """Return the raw body, refusing bodies over EVENT_MAX_BODY_BYTES unread."""
+    """Return the raw body, rejecting bodies over EVENT_MAX_BODY_BYTES with 413.
+
+    A chunked body has no Content-Length, so at most one byte past the limit
+    is read: getting that byte proves the body too large, where a plain read
+    would stop at the limit and return a cut body.
+    """
     if request.mimetype != FORM_TYPE:
         raise RejectedEvent("unsupported_content_type", 415)
 
     limit = int(current_app.config["EVENT_MAX_BODY_BYTES"])
     if request.content_length is not None and request.content_length > limit:
         raise RejectedEvent("body_too_large", 413)
-    request.max_content_length = limit
+    request.max_content_length = limit + 1
     try:
-        return request.get_data(cache=False)
+        body = read_at_most(limit + 1)
     except RequestEntityTooLarge:
         raise RejectedEvent("body_too_large", 413) from None
+    if len(body) > limit:
+        raise RejectedEvent("body_too_large", 413)
+    return body
+
+
+def read_at_most(size: int) -> bytes:
+    """Read up to `size` bytes of the request body, across short reads."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = request.stream.read(remaining)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def find_portal(member_id: str) -> Portal:
@@ -135,27 +156,37 @@ def accept_install(delivery: EventDelivery) -> tuple[dict, int]:
 
 
 def accept_update(portal: Portal, delivery: EventDelivery) -> tuple[dict, int]:
-    """ONAPPUPDATE: the stored token matches, or the OAuth server confirms the new one.
+    """ONAPPUPDATE: the stored token matches, or an admin's confirmed token came.
 
     The update may re-issue the application token, so a mismatch alone does not
-    reject it; the access token in the event must then pass app.info for the
-    same portal.
+    reject it: the access token in the event must then pass app.info for the
+    same portal and belong to an administrator. Tokens in the event are stored
+    only after that check, because any portal user sees the application token
+    in the frame POST and could send a matching update.
     """
     if portal.state == PortalState.UNINSTALLED:
         raise RejectedEvent("portal_uninstalled", 403)
-    if not secret_matches(delivery.application_token, portal.application_token_digest):
-        auth = delivery.payload["auth"]
-        access_token = str(auth.get("access_token") or "")
-        if not access_token:
-            raise RejectedEvent("application_token_mismatch", 403)
+    token_matches = secret_matches(
+        delivery.application_token, portal.application_token_digest
+    )
+    access_token = delivery.payload["auth"].get("access_token") or ""
+    if not access_token and not token_matches:
+        raise RejectedEvent("application_token_mismatch", 403)
+
+    verified = None
+    if access_token:
         try:
-            verify_access_token(
-                access_token,
-                portal.server_endpoint,
-                portal.member_id,
+            verified = verify_installer(
+                access_token, portal.server_endpoint, portal.member_id
             )
         except InstallRejected as error:
-            raise RejectedEvent(f"update_{error.reason}", 403) from None
+            if not token_matches:
+                raise RejectedEvent(f"update_{error.reason}", 403) from None
+            security_log.warning(
+                "portal %s: update token not confirmed (%s); tokens not stored",
+                portal.id,
+                error.reason,
+            )
 
-    lifecycle.apply_update(portal, delivery.payload)
+    lifecycle.apply_update(portal, delivery.payload, verified)
     return {"status": "updated"}, 200

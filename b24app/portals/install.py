@@ -3,11 +3,14 @@
 Both install routes end here: the install page POST of an app with a UI, and the
 ONAPPINSTALL callback that Bitrix24 sends server to server. Neither trusts the
 portal address in the request: `verify.verify_access_token` asks the OAuth
-server, and only its answer is stored.
+server, and only its answer is stored. Both also require that a portal
+administrator holds the token (`user.admin`), because every user of the portal
+has a valid token of the app.
 """
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,10 +20,12 @@ from b24app.bitrix import BitrixError, HostNotAllowed, TokenPair
 from b24app.extensions import db
 from b24app.portals.bindings import bind_manifest
 from b24app.portals.manifest import current_manifest
+from b24app.portals.pairs import pair_to_store
 from b24app.portals.steps import InstallStepError, run_install_steps
 from b24app.portals.verify import (
     InstallRejected,
     VerifiedPortal,
+    confirm_admin,
     default_server_endpoint,
     same_host,
     verify_access_token,
@@ -31,8 +36,14 @@ from b24app.tenancy.models import Portal, PortalState, utcnow
 from b24app.tenancy.store import token_cipher, write_tokens
 
 log = logging.getLogger(__name__)
+security_log = logging.getLogger("b24app.security")
 
 DEFAULT_TOKEN_LIFETIME = 3600
+# Bitrix24 access tokens live an hour; a day is far above any genuine lifetime.
+MAX_TOKEN_LIFETIME = 86400
+SECONDS = re.compile(r"[0-9]{1,6}")
+# Bitrix24 interface languages are two-letter codes (ru, en, de, ua, ...).
+LANGUAGE = re.compile(r"[A-Za-z]{2}")
 
 
 def install_from_frame(query: Mapping[str, str], form: Mapping[str, str]) -> Portal:
@@ -40,6 +51,7 @@ def install_from_frame(query: Mapping[str, str], form: Mapping[str, str]) -> Por
 
     Raises InstallRejected with the reason to show the admin.
     """
+    reject_nul(query, form)
     access_token = form.get("AUTH_ID", "")
     refresh_token = form.get("REFRESH_ID", "")
     member_id = form.get("member_id", "")
@@ -47,8 +59,7 @@ def install_from_frame(query: Mapping[str, str], form: Mapping[str, str]) -> Por
         raise InstallRejected("missing_fields", "AUTH_ID, REFRESH_ID or member_id")
 
     server_endpoint = form.get("SERVER_ENDPOINT") or default_server_endpoint()
-    verified = verify_access_token(access_token, server_endpoint, member_id)
-    check_scopes(verified)
+    verified = verify_installer(access_token, server_endpoint, member_id)
     if not same_host(query.get("DOMAIN", ""), verified.domain):
         raise InstallRejected(
             "domain_mismatch",
@@ -74,29 +85,50 @@ def install_from_event(payload: Mapping[str, Any]) -> Portal:
     auth = payload.get("auth")
     if not isinstance(auth, Mapping):
         raise InstallRejected("missing_fields", "auth")
-    access_token = str(auth.get("access_token") or "")
-    refresh_token = str(auth.get("refresh_token") or "")
-    member_id = str(auth.get("member_id") or "")
+    if not all(isinstance(value, str) for value in auth.values()):
+        raise InstallRejected("invalid_fields", "auth values must be strings")
+    reject_nul(auth)
+    access_token = auth.get("access_token") or ""
+    refresh_token = auth.get("refresh_token") or ""
+    member_id = auth.get("member_id") or ""
     if not access_token or not refresh_token or not member_id:
         raise InstallRejected("missing_fields", "auth tokens or member_id")
 
-    server_endpoint = (
-        str(auth.get("server_endpoint") or "") or default_server_endpoint()
-    )
-    verified = verify_access_token(access_token, server_endpoint, member_id)
-    check_scopes(verified)
-    if not same_host(str(auth.get("domain") or ""), verified.domain):
+    server_endpoint = auth.get("server_endpoint") or default_server_endpoint()
+    verified = verify_installer(access_token, server_endpoint, member_id)
+    if not same_host(auth.get("domain") or "", verified.domain):
         raise InstallRejected("domain_mismatch", "auth[domain] differs from app.info")
 
     data = payload.get("data") if isinstance(payload.get("data"), Mapping) else {}
+    language = data.get("LANGUAGE_ID")
     pair = TokenPair(access_token, refresh_token, expiry(auth.get("expires_in")))
     return save_installation(
         verified,
         pair,
-        application_token=str(auth.get("application_token") or ""),
-        lang=str(data.get("LANGUAGE_ID") or ""),
-        trust_new_application_token=True,
+        application_token=auth.get("application_token") or "",
+        lang=language if isinstance(language, str) else "",
     )
+
+
+def verify_installer(
+    access_token: str, server_endpoint: str, member_id: str
+) -> VerifiedPortal:
+    """Confirm the token with app.info, its scopes, and that an admin holds it."""
+    verified = verify_access_token(access_token, server_endpoint, member_id)
+    check_scopes(verified)
+    confirm_admin(access_token, verified)
+    return verified
+
+
+def reject_nul(*fields: Mapping[str, Any]) -> None:
+    """Raise InstallRejected("invalid_fields") for a value that contains U+0000.
+
+    PostgreSQL cannot store U+0000 in text, and no genuine install field has it.
+    """
+    for mapping in fields:
+        for name, value in mapping.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InstallRejected("invalid_fields", f"{str(name)[:40]!r}")
 
 
 def check_scopes(verified: VerifiedPortal) -> None:
@@ -111,12 +143,15 @@ def save_installation(
     pair: TokenPair,
     application_token: str,
     lang: str,
-    trust_new_application_token: bool = False,
 ) -> Portal:
-    """Create or update the portal row keyed by the verified member_id; commit."""
+    """Create or update the portal row keyed by the verified member_id; commit.
+
+    The caller has confirmed that a portal administrator sent the request.
+    """
     portal = db.session.execute(
         db.select(Portal).where(Portal.member_id == verified.member_id)
     ).scalar_one_or_none()
+    new_pair = pair_to_store(portal, pair, verified)
     if portal is None:
         portal = Portal(member_id=verified.member_id, token_version=0)
         db.session.add(portal)
@@ -133,13 +168,16 @@ def save_installation(
     portal.server_endpoint = verified.server_endpoint
     portal.scopes = ",".join(verified.scopes)
     portal.plan_status = verified.status[:8]
-    if lang:
-        portal.lang = lang[:8]
-    write_tokens(portal, pair, token_cipher())
-    store_application_token(portal, application_token, trust_new_application_token)
+    if LANGUAGE.fullmatch(lang):
+        portal.lang = lang.lower()
+    if new_pair is not None:
+        write_tokens(portal, new_pair, token_cipher())
 
     if portal.state == PortalState.UNINSTALLED:
+        # The old installation's application token died with it.
+        portal.application_token_digest = None
         portal.installed_at = None
+    store_application_token(portal, application_token)
     portal.state = PortalState.ACTIVE
     portal.state_reason = ""
     portal.uninstalled_at = None
@@ -147,24 +185,30 @@ def save_installation(
     return portal
 
 
-def store_application_token(portal: Portal, token: str, trust_new: bool) -> None:
+def store_application_token(
+    portal: Portal, token: str, replace_active: bool = False
+) -> None:
     """Keep the digest of the installation's application_token.
 
-    A browser POST can be forged by any user of the portal, so from the install
-    page a token replaces a stored one only while the portal has none or was
-    uninstalled. ONAPPINSTALL and ONAPPUPDATE (`trust_new`) always replace it.
+    Any user of the portal sees the application token in the frame POST, so a
+    token replaces the stored one of an active portal only with
+    `replace_active`: after ONAPPUPDATE whose access token app.info confirmed
+    and whose user is an admin. Otherwise it is stored only while the portal
+    has none or is not active.
     """
     if not token or secret_matches(token, portal.application_token_digest):
         return
     replaceable = (
-        trust_new
+        replace_active
         or portal.application_token_digest is None
-        or portal.state == PortalState.UNINSTALLED
+        or portal.state != PortalState.ACTIVE
     )
     if not replaceable:
-        log.warning(
-            "portal %s: install page sent a different application token; kept the "
-            "stored one",
+        # NOTE: an app reinstalled without an ONAPPUNINSTALL reaching us keeps
+        # its old digest here; the operator must then uninstall and reinstall.
+        security_log.warning(
+            "portal %s: install sent a different application token for an active "
+            "portal; kept the stored one",
             portal.id,
         )
         return
@@ -210,7 +254,13 @@ def setup_portal(portal_id: int) -> None:
 
 
 def expiry(lifetime: Any) -> dt.datetime:
-    """Return the access token's expiry from a lifetime in seconds."""
-    text = str(lifetime or "")
-    seconds = int(text) if text.isdigit() else DEFAULT_TOKEN_LIFETIME
+    """Return the access token's expiry from a lifetime in seconds.
+
+    A lifetime that is not 1 to MAX_TOKEN_LIFETIME ASCII digits falls back to
+    the documented one hour; the client refreshes on `expired_token` anyway.
+    """
+    text = lifetime if isinstance(lifetime, str) else ""
+    seconds = DEFAULT_TOKEN_LIFETIME
+    if SECONDS.fullmatch(text) and int(text) <= MAX_TOKEN_LIFETIME:
+        seconds = int(text)
     return utcnow() + dt.timedelta(seconds=seconds)

@@ -19,27 +19,31 @@ from b24app.events.models import EventInbox, InboxStatus
 from b24app.extensions import db
 from b24app.jobs import QUEUE_NAMES, enqueue, get_jobs
 from b24app.portals.install import expiry, store_application_token
+from b24app.portals.pairs import pair_to_store
+from b24app.portals.verify import VerifiedPortal
 from b24app.tenancy.models import Portal, PortalState, utcnow
 from b24app.tenancy.store import token_cipher, write_tokens
 
 log = logging.getLogger(__name__)
 
 
-def apply_update(portal: Portal, payload: Mapping[str, Any]) -> None:
-    """Store the tokens and application token of ONAPPUPDATE, then queue a re-bind.
+def apply_update(
+    portal: Portal, payload: Mapping[str, Any], verified: VerifiedPortal | None
+) -> None:
+    """Store the version of ONAPPUPDATE and queue a re-bind.
 
-    The caller has authenticated the event, by the stored application token or,
-    when the update re-issued it, by the OAuth server.
+    `verified` is set when app.info confirmed the event's access token and
+    `user.admin` its user: only then may the event's tokens and a re-issued
+    application token replace the stored ones. Without it the caller has
+    matched the stored application token, and only the version is taken.
     """
-    auth = payload.get("auth") or {}
-    data = payload.get("data") or {}
-    access_token = str(auth.get("access_token") or "")
-    refresh_token = str(auth.get("refresh_token") or "")
-    if access_token and refresh_token:
-        pair = TokenPair(access_token, refresh_token, expiry(auth.get("expires_in")))
-        write_tokens(portal, pair, token_cipher())
-    store_application_token(portal, str(auth.get("application_token") or ""), True)
-    portal.app_version = str(data.get("VERSION") or portal.app_version)[:32]
+    auth = payload.get("auth") if isinstance(payload.get("auth"), Mapping) else {}
+    data = payload.get("data") if isinstance(payload.get("data"), Mapping) else {}
+    if verified is not None:
+        store_update_tokens(portal, auth, verified)
+    version = data.get("VERSION")
+    if isinstance(version, str) and version:
+        portal.app_version = version[:32]
     db.session.commit()
 
     log.info(
@@ -48,6 +52,23 @@ def apply_update(portal: Portal, payload: Mapping[str, Any]) -> None:
         portal.app_version,
     )
     queue_setup(portal)
+
+
+def store_update_tokens(
+    portal: Portal, auth: Mapping[str, Any], verified: VerifiedPortal
+) -> None:
+    """Write the confirmed event's token pair and application token."""
+    access_token = auth.get("access_token")
+    refresh_token = auth.get("refresh_token")
+    if isinstance(access_token, str) and isinstance(refresh_token, str):
+        pair = TokenPair(access_token, refresh_token, expiry(auth.get("expires_in")))
+        new_pair = pair_to_store(portal, pair, verified) if refresh_token else None
+        if new_pair is not None:
+            write_tokens(portal, new_pair, token_cipher())
+
+    token = auth.get("application_token")
+    if isinstance(token, str):
+        store_application_token(portal, token, replace_active=True)
 
 
 def queue_setup(portal: Portal) -> None:

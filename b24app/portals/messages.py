@@ -38,6 +38,14 @@ MESSAGES: dict[str, dict[str, str]] = {
             "This Bitrix24 address is not allowed for this application. Ask the "
             "application operator to check B24_PORTAL_DOMAINS."
         ),
+        "not_admin": (
+            "Only a Bitrix24 administrator can install this application. Ask an "
+            "administrator to open it from the Applications menu."
+        ),
+        "invalid_fields": (
+            "The install request contains invalid characters. Open the application "
+            "from the Bitrix24 Applications menu to install it."
+        ),
         "missing_scopes": (
             "The application lacks access permissions it needs: {detail}. Add them "
             "in the application settings and reinstall."
@@ -82,6 +90,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "portal_not_allowed": (
             "Этот адрес Битрикс24 не разрешён для приложения. Попросите "
             "администратора приложения проверить B24_PORTAL_DOMAINS."
+        ),
+        "not_admin": (
+            "Установить приложение может только администратор Битрикс24. Попросите "
+            "администратора открыть его из раздела «Приложения»."
+        ),
+        "invalid_fields": (
+            "Запрос на установку содержит недопустимые символы. Откройте приложение "
+            "из раздела «Приложения» Битрикс24, чтобы установить его."
         ),
         "missing_scopes": (
             "У приложения нет нужных прав доступа: {detail}. Добавьте их в "

@@ -9,6 +9,7 @@ the portal host rules; the token goes nowhere else.
 """
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,12 @@ from flask import current_app
 from b24app.bitrix import HostNotAllowed
 from b24app.bitrix.logfilter import install_credential_filter
 from b24app.tenancy.clients import host_policy, split_setting, tls_verify
+from b24app.web.user_check import UserCheckFailed, call_with_user_token
 
 log = logging.getLogger(__name__)
 
 VERIFY_TIMEOUT = (5.0, 15.0)
+ASCII_ID = re.compile(r"[0-9]{1,18}")
 
 
 class InstallRejected(Exception):
@@ -87,6 +90,24 @@ def verify_access_token(
     return verified
 
 
+def confirm_admin(access_token: str, verified: VerifiedPortal) -> None:
+    """Raise InstallRejected unless `access_token` belongs to a portal administrator.
+
+    Any user of the portal has a valid token of the app (every frame carries
+    one), and app.info accepts it. Only an administrator may install the app,
+    so the install routes also ask the portal's `user.admin`, at the endpoint
+    that app.info confirmed and the host rules allow.
+    """
+    try:
+        is_admin = call_with_user_token(
+            verified.client_endpoint, "user.admin", access_token
+        )
+    except UserCheckFailed as error:
+        raise InstallRejected("verification_failed", str(error)) from None
+    if is_admin is not True:
+        raise InstallRejected("not_admin", f"user {verified.user_id} is not an admin")
+
+
 def fetch_app_info(url: str, access_token: str) -> dict[str, Any]:
     """GET `<server_endpoint>app.info?auth=...`, the documented trusted check."""
     install_credential_filter()
@@ -141,7 +162,7 @@ def verified_portal(result: dict[str, Any], server_endpoint: str) -> VerifiedPor
         server_endpoint=server_endpoint,
         scopes=tuple(split_setting(scope.replace(" ", ","))),
         status=str(install.get("status") or ""),
-        user_id=int(user_id) if str(user_id or "").isdigit() else None,
+        user_id=int(user_id) if ASCII_ID.fullmatch(str(user_id or "")) else None,
         installed=bool(install.get("installed")),
     )
 

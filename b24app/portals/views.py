@@ -29,6 +29,8 @@ UNTRUSTED_REASONS = frozenset(
         "member_mismatch",
         "domain_mismatch",
         "portal_not_allowed",
+        "not_admin",
+        "invalid_fields",
     }
 )
 
@@ -59,8 +61,7 @@ def install() -> Response | tuple[Response | str, int]:
         portal = install_from_frame(request.args, request.form)
     except InstallRejected as error:
         report_rejection(error, request.form.get("member_id", ""))
-        status = 403 if error.reason in UNTRUSTED_REASONS else 502
-        return install_page(lang, error.reason, error.detail, status=status)
+        return install_page(lang, error.reason, error.detail, status=status_of(error))
 
     response = install_page(lang, "installed", finished=True)
     response.headers["Content-Security-Policy"] = frame_ancestors(portal)
@@ -78,8 +79,7 @@ def install_callback() -> tuple[dict, int]:
         return {"error": "malformed body"}, 400
     except InstallRejected as error:
         report_rejection(error, request.form.get("auth[member_id]", ""))
-        status = 403 if error.reason in UNTRUSTED_REASONS else 502
-        return {"error": error.reason}, status
+        return {"error": error.reason}, status_of(error)
 
     return {"status": "installed", "portal": portal.id}, 200
 
@@ -102,6 +102,13 @@ def install_page(
         bx24_js_url=current_app.config["B24_BX24_JS_URL"],
     )
     return Response(html, status=status, mimetype="text/html")
+
+
+def status_of(error: InstallRejected) -> int:
+    """Return 400 for a malformed request, 403 for an untrusted one, else 502."""
+    if error.reason == "invalid_fields":
+        return 400
+    return 403 if error.reason in UNTRUSTED_REASONS else 502
 
 
 def report_rejection(error: InstallRejected, member_id: str) -> None:

@@ -21,7 +21,7 @@ from b24app.events.models import EventInbox, InboxStatus
 from b24app.extensions import db
 from b24app.sync.apply import apply_changes
 from b24app.sync.client import sync_client
-from b24app.sync.mapping import ENTITY_TYPES
+from b24app.sync.mapping import ENTITY_TYPES, parse_crm_id
 from b24app.sync.pending import resolve_pending
 from b24app.sync.rules import load_rules
 from b24app.sync.stages import apply_stage_moves
@@ -48,6 +48,8 @@ class Claimed:
     changed: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     deleted: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     other: list[EventInbox] = field(default_factory=list)
+    # Rows about a CRM entity whose id is not a valid Bitrix24 id.
+    invalid: list[EventInbox] = field(default_factory=list)
     rows_by_entity: dict[tuple[str, int], list[EventInbox]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -125,9 +127,12 @@ def claim_rows(portal_id: int, limit: int = CLAIM_LIMIT) -> Claimed:
     )
     claimed = Claimed(rows=rows)
     for row in rows:
-        entity_id = _entity_id(row)
-        if row.entity_type not in ENTITY_TYPES or entity_id is None:
+        entity_id = parse_crm_id(row.entity_id)
+        if row.entity_type not in ENTITY_TYPES:
             claimed.other.append(row)
+            continue
+        if entity_id is None:
+            claimed.invalid.append(row)
             continue
         key = (row.entity_type, entity_id)
         claimed.rows_by_entity[key].append(row)
@@ -146,13 +151,24 @@ def apply_claimed(
     Returns the number of rows finished and the entities that could not be
     read, with the error code of each.
     """
+    rejected: dict[tuple[str, int], str] = {}
     failed = apply_changes(
-        portal_id, client, rules, claimed.changed, claimed.deleted, result
+        portal_id, client, rules, claimed.changed, claimed.deleted, result, rejected
     )
 
     moment = utcnow()
     failed_rows = {row.id for key in failed for row in claimed.rows_by_entity[key]}
-    done = [row for row in claimed.rows if row.id not in failed_rows]
+    rejected_rows = {
+        row.id: reason
+        for key, reason in rejected.items()
+        for row in claimed.rows_by_entity[key]
+    }
+    rejected_rows.update({row.id: "invalid entity id" for row in claimed.invalid})
+    done = [
+        row
+        for row in claimed.rows
+        if row.id not in failed_rows and row.id not in rejected_rows
+    ]
     for row in done:
         row.status = InboxStatus.DONE
         row.attempts += 1
@@ -162,6 +178,13 @@ def apply_claimed(
         if row.id in failed_rows:
             row.attempts += 1
             row.error = "entity could not be read; retried later"
+        elif row.id in rejected_rows:
+            # A retry would fail the same way, so the row stops here.
+            row.status = InboxStatus.FAILED
+            row.attempts += 1
+            row.finished_at = moment
+            row.error = rejected_rows[row.id]
+            metrics.observe_event_processed("failed")
 
     _observe(portal_id, done, result, moment)
     return len(done), failed
@@ -175,11 +198,6 @@ def record_attempt(portal_id: int, inbox_ids: list[int], error: Exception) -> No
         .values(attempts=EventInbox.attempts + 1, error=str(error)[:500])
     )
     db.session.commit()
-
-
-def _entity_id(row: EventInbox) -> int | None:
-    text = str(row.entity_id or "").strip()
-    return int(text) if text.isdigit() else None
 
 
 def _observe(

@@ -32,7 +32,13 @@ APPLICATIONS_OPEN_AT = "applications_open_at"
 APPLICATIONS_CLOSE_AT = "applications_close_at"
 
 # A `crm`-type user field contains "D_12" for deal 12; plain integers also occur.
-_CRM_LINK = re.compile(r"^(?:[A-Z]+_)?(\d+)$")
+_CRM_LINK = re.compile(r"(?:[A-Z]+_)?([0-9]{1,10})")
+# Bitrix24 ids are positive integers; the program tables keep them in 32 bits.
+_CRM_ID = re.compile(r"[0-9]{1,10}")
+MAX_INT32 = 2**31 - 1
+# C0 controls and DEL except tab, line feed and carriage return. PostgreSQL text
+# cannot hold U+0000, and none of them belongs in a name or a field value.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -97,15 +103,42 @@ def map_record(
     if entity_type not in mappers:
         raise ValueError(f"unknown CRM entity type {entity_type!r}")
 
+    bitrix_id = parse_crm_id(record.get("ID"))
+    if bitrix_id is None:
+        raise ValueError(f"{entity_type} record has an invalid ID")
+
     kind, values, refs = mappers[entity_type](record, rules)
     return MappedRecord(
         entity_type=entity_type,
-        bitrix_id=int(record["ID"]),
+        bitrix_id=bitrix_id,
         kind=kind,
         date_modify=parse_crm_datetime(record.get("DATE_MODIFY")),
-        values=values,
+        values={name: strip_control(value) for name, value in values.items()},
         refs=refs,
     )
+
+
+def parse_crm_id(value: Any) -> int | None:
+    """Return a Bitrix24 id sent as a string or number; None unless 1 to 2**31-1.
+
+    Only ASCII digits count: `str.isdigit` accepts "²", which `int` rejects.
+    """
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip() if isinstance(value, int | str) else ""
+    if not _CRM_ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_INT32 else None
+
+
+def strip_control(value: Any) -> Any:
+    """Remove control characters from a string or from the strings of a list."""
+    if isinstance(value, str):
+        return _CONTROL_CHARACTERS.sub("", value)
+    if isinstance(value, list):
+        return [strip_control(item) for item in value]
+    return value
 
 
 def _company(record: dict[str, Any], rules: MappingRules) -> tuple:
@@ -236,12 +269,17 @@ def first_multifield(entries: Any) -> str | None:
 
 
 def to_int(value: Any) -> int | None:
-    """Parse an id or number sent as a string; None for empty, invalid or 0."""
+    """Parse an id or number sent as a string; None for empty, invalid or 0.
+
+    Numbers outside the 32-bit range of the program columns are invalid too.
+    """
     if value in (None, "", [], False):
         return None
     try:
         number = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if abs(number) > MAX_INT32:
         return None
     return number or None
 
@@ -252,16 +290,21 @@ def crm_link_id(value: Any) -> int | None:
         value = value[0] if value else None
     if value in (None, ""):
         return None
-    match = _CRM_LINK.match(str(value).strip())
-    return int(match.group(1)) if match else None
+    match = _CRM_LINK.fullmatch(str(value).strip())
+    return parse_crm_id(match.group(1)) if match else None
 
 
 def split_list(value: Any) -> list[str]:
-    """Return a multiple field (list) or a comma-separated string as a sorted list."""
+    """Return a multiple field (list) or a comma-separated string as a sorted list.
+
+    People also type several values into one item of a multiple field
+    ("Python, SQL"), so commas split list items too.
+    """
     if value in (None, ""):
         return []
-    items = value if isinstance(value, list) else str(value).split(",")
-    return sorted({str(item).strip() for item in items if str(item).strip()})
+    items = value if isinstance(value, list) else [value]
+    parts = (part.strip() for item in items for part in str(item).split(","))
+    return sorted({part for part in parts if part})
 
 
 def _text_or_none(value: Any, limit: int) -> str | None:

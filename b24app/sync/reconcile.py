@@ -9,6 +9,9 @@ Bitrix24 never resends an online event, so two periodic jobs catch up:
   (`clear=0`), applies them, then confirms with `event.offline.clear` or marks
   failures with `event.offline.error`. Portals whose plan lacks confirmation
   mode fall back to `delta_sync`.
+
+Each `read_offline_events` run also mirrors the portal's users into Recruiter,
+because users send the app no events.
 """
 
 import logging
@@ -39,9 +42,10 @@ from b24app.sync.fullsync import (
     list_filter,
     synced_types,
 )
-from b24app.sync.mapping import map_record, parse_crm_datetime
+from b24app.sync.mapping import map_record, parse_crm_datetime, parse_crm_id
 from b24app.sync.models import CrmRecord
 from b24app.sync.pending import resolve_pending
+from b24app.sync.recruiters import refresh_recruiters
 from b24app.sync.rules import load_rules
 from b24app.sync.stages import apply_stage_moves
 from b24app.sync.state import note_failure, sync_state
@@ -137,11 +141,15 @@ def read_offline_events(portal_id: int) -> dict[str, Any]:
     portal = _active_portal(portal_id)
     if portal is None:
         return {}
+    client, tally = sync_client(portal)
+    # Users are not CRM entities and send no events, so each run reads them.
+    refresh_recruiters(portal_id, client)
+    db.session.commit()
+
     state = sync_state(portal_id)
     if state.offline_events == "unavailable":
         return {"delta": delta_sync(portal_id)}
 
-    client, tally = sync_client(portal)
     rules = load_rules(portal_id)
     applied = 0
     for _ in range(OFFLINE_ROUNDS):
@@ -212,10 +220,10 @@ def _offline_entity(event: dict[str, Any]) -> tuple[str, int] | None:
     name = str(event.get("EVENT_NAME") or "").upper()
     data = event.get("EVENT_DATA") if isinstance(event.get("EVENT_DATA"), dict) else {}
     fields = data.get("FIELDS") if isinstance(data.get("FIELDS"), dict) else {}
-    entity_id = str(fields.get("ID") or "")
+    entity_id = parse_crm_id(fields.get("ID"))
     for prefix, entity_type in OFFLINE_EVENT_TYPES.items():
-        if name.startswith(prefix) and entity_id.isdigit():
-            return entity_type, int(entity_id)
+        if name.startswith(prefix) and entity_id is not None:
+            return entity_type, entity_id
     return None
 
 
