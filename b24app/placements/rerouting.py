@@ -139,8 +139,8 @@ def reassign(
     if decision.cursor_index is not None:
         rows.cursors[decision.rule_id].last_index = decision.cursor_index
 
-    # NOTE: the outbound UPDATE_APPLICATION_DEAL handler writes only STAGE_ID,
-    # so the new assignee reaches the CRM only through the timeline comment.
+    # The outbound handler writes the stage and, from `assigned_user_id`, the
+    # deal's ASSIGNED_BY_ID.
     add_outbox(
         portal_id,
         OutboxKind.UPDATE_APPLICATION_DEAL,

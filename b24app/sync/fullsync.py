@@ -20,6 +20,7 @@ from b24app.sync.client import sync_client
 from b24app.sync.mapping import ENTITY_TYPES, MappingRules, map_record
 from b24app.sync.models import CrmRecord, RunStatus, SyncRun
 from b24app.sync.pending import resolve_pending
+from b24app.sync.recruiters import refresh_recruiters
 from b24app.sync.rules import load_rules
 from b24app.sync.stages import apply_stage_moves
 from b24app.sync.state import note_failure, sync_state
@@ -149,6 +150,7 @@ class Attempt:
         run.current_entity = "tombstones"
         tombstoned = tombstone_unseen(run, synced_types(self.rules))
         resolve_pending(run.portal_id)
+        refresh_recruiters(run.portal_id, self.client)
         self.count_requests()
         db.session.commit()
         log.info(

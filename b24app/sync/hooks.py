@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 
 from b24app.ops.periodic import register_periodic
 from b24app.portals.steps import register_install_step
+from b24app.sync.notify import install_notification_hooks
 from b24app.tenancy.models import Portal
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,8 @@ def start_sync_after_install(portal: Portal, client: Any) -> None:
 
 
 def register() -> None:
-    """Register the install step and the periodic jobs (idempotent)."""
+    """Register the install step, the periodic jobs and session hooks (idempotent)."""
+    install_notification_hooks()
     register_install_step("sync.full", start_sync_after_install)
     register_periodic(
         "sync-reconcile", "b24app.sync.reconcile.reconcile_all", 300, "sync"

@@ -5,16 +5,18 @@ Each row is marked "sending" and committed before the call. A create carries
 system), so after a timeout, or a crash while "sending", the job searches for
 that marker instead of adding the entity again. Every write is sent in one
 batch with a read-back `crm.*.get`, and the read-back is stored as the app's
-own state, so the echo event it causes changes nothing.
+own state, so the echo event it causes changes nothing. A row of a kind no
+handler delivers, or one that can never be delivered, is marked failed and the
+rows after it are still delivered.
 """
 
 import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
-from b24app.bitrix import BitrixError, WriteTimeoutError
+from b24app.bitrix import BitrixError, NotFoundError, WriteTimeoutError
 from b24app.extensions import db
 from b24app.jobs import enqueue
 from b24app.program.models import (
@@ -25,9 +27,19 @@ from b24app.program.models import (
     OutboxKind,
     OutboxStatus,
     Student,
+    University,
 )
 from b24app.sync.client import sync_client
-from b24app.sync.mapping import INTERNSHIP_DEAL, MappedRecord, MappingRules, map_record
+from b24app.sync.mapping import (
+    COURSE,
+    INTERNSHIP_DEAL,
+    PROGRAMME,
+    SKILLS,
+    STUDENT_NUMBER,
+    MappedRecord,
+    MappingRules,
+    map_record,
+)
 from b24app.sync.rules import load_rules
 from b24app.sync.store import store_records
 from b24app.tenancy.models import Portal, utcnow
@@ -43,9 +55,17 @@ MAX_ATTEMPTS = 5
 MAX_ROWS_PER_JOB = 500
 RETRY_INTERVALS = [10, 60, 300]
 
+# Kinds other parts of the app queue under their own names.
+CREATE_UNIVERSITY_COMPANY = "create_university_company"
+ANONYMISE_CONTACT = "anonymise_contact"
+
 
 class DeliveryDeferred(Exception):
     """The intent needs another one delivered first (the contact of a deal)."""
+
+
+class DeliveryFailed(Exception):
+    """The intent can never be delivered as it is; the row is marked failed."""
 
 
 def deliver_outbox(portal_id: int) -> int:
@@ -64,7 +84,7 @@ def deliver_outbox(portal_id: int) -> int:
             break
         if not deliver_row(client, rules, row):
             break
-        sent += 1
+        sent += int(row.status == OutboxStatus.SENT)
     return sent
 
 
@@ -97,7 +117,13 @@ def deliver_row(client: Any, rules: MappingRules, row: CrmOutbox) -> bool:
     db.session.commit()
 
     try:
-        HANDLERS[row.kind](client, rules, row, was_sending)
+        handler = HANDLERS.get(row.kind)
+        if handler is None:
+            raise DeliveryFailed(f"unknown outbox kind {row.kind!r}: no handler")
+        handler(client, rules, row, was_sending)
+    except DeliveryFailed as error:
+        _mark_failed(row, str(error))
+        return True
     except WriteTimeoutError as error:
         row.last_error = f"outcome unknown, reconciled on retry: {error}"[:2000]
         db.session.commit()
@@ -127,6 +153,20 @@ def _back_to_pending(row: CrmOutbox, reason: str) -> None:
         OutboxStatus.FAILED if row.attempts >= MAX_ATTEMPTS else OutboxStatus.PENDING
     )
     db.session.commit()
+
+
+def _mark_failed(row: CrmOutbox, reason: str) -> None:
+    db.session.rollback()
+    row.status = OutboxStatus.FAILED
+    row.last_error = reason[:2000]
+    db.session.commit()
+    log.warning(
+        "portal %s: outbox %s (%s) failed permanently: %s",
+        row.portal_id,
+        row.id,
+        row.kind,
+        reason,
+    )
 
 
 def marker(kind: str, local_id: int) -> str:
@@ -210,17 +250,110 @@ def _update_application_deal(
         raise DeliveryDeferred("the application deal is not in the CRM yet")
     stage = row.payload.get("stage") or application.stage
     fields = {"STAGE_ID": _stage_id(rules, stage)}
+    # A re-routed application carries its new assignee.
+    if row.payload.get("assigned_user_id"):
+        fields["ASSIGNED_BY_ID"] = int(row.payload["assigned_user_id"])
     record = _write(
         client, rules, row, "deal", application.bitrix_id, fields, "", retry
     )
     _store_written(row, record)
 
 
+def _create_university_company(
+    client: Any, rules: MappingRules, row: CrmOutbox, retry: bool
+) -> None:
+    university = _load(
+        University, row, row.payload.get("university_id") or row.entity_id
+    )
+    company_type = rules.university_type or row.payload.get("company_type_id")
+    if not company_type:
+        # Without the type the company would come back as an employer.
+        raise DeliveryFailed("the portal has no University company type mapped")
+
+    fields = {"TITLE": university.name, "COMPANY_TYPE": company_type}
+    city = university.city
+    record = _write(
+        client,
+        rules,
+        row,
+        "company",
+        university.bitrix_id,
+        fields,
+        marker("university", university.id),
+        retry,
+    )
+    university.bitrix_id = record.bitrix_id
+    _store_written(row, record)
+
+    # NOTE: crm.company.add takes an address only through requisites, so the
+    # city is not written to the CRM. The read-back has none, and the local
+    # city is kept until the company changes in the CRM.
+    db.session.execute(
+        update(University)
+        .where(University.id == university.id)
+        .values(city=city)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _anonymise_contact(
+    client: Any, rules: MappingRules, row: CrmOutbox, retry: bool
+) -> None:
+    """Overwrite an erased student's contact: placeholder name, no e-mail or phone."""
+    student = _load(Student, row, row.payload.get("student_id") or row.entity_id)
+    bitrix_id = student.bitrix_id or row.payload.get("bitrix_id")
+    if not bitrix_id:
+        log.info(
+            "portal %s: outbox %s: student %s has no contact; nothing to anonymise",
+            row.portal_id,
+            row.id,
+            student.id,
+        )
+        return
+    try:
+        contact = client.call("crm.contact.get", {"id": int(bitrix_id)}).result
+    except NotFoundError:
+        log.info(
+            "portal %s: outbox %s: contact %s is gone", row.portal_id, row.id, bitrix_id
+        )
+        return
+
+    fields: dict[str, Any] = {
+        "NAME": str(row.payload.get("name") or ""),
+        "LAST_NAME": "",
+        "SECOND_NAME": "",
+        **_blank_user_fields(rules),
+    }
+    # Multifield values are removed by their ID with DELETE=Y; values not
+    # listed would stay (crm.contact.update, "Working with Multiple Fields").
+    for field_name in ("EMAIL", "PHONE"):
+        values = contact.get(field_name) if isinstance(contact, dict) else None
+        removals = [
+            {"ID": value["ID"], "DELETE": "Y"}
+            for value in values or []
+            if isinstance(value, dict) and value.get("ID")
+        ]
+        if removals:
+            fields[field_name] = removals
+
+    record = _write(client, rules, row, "contact", int(bitrix_id), fields, "", retry)
+    _store_written(row, record)
+
+
+def _blank_user_fields(rules: MappingRules) -> dict[str, str]:
+    names = (STUDENT_NUMBER, COURSE, PROGRAMME, SKILLS)
+    return {
+        rules.user_fields[name]: "" for name in names if rules.user_fields.get(name)
+    }
+
+
 def _add_timeline_comment(
     client: Any, rules: MappingRules, row: CrmOutbox, retry: bool
 ) -> None:
     fields = dict(row.payload.get("fields") or {})
-    if not fields:
+    if row.entity_type == "university":
+        fields.update(_university_company(row))
+    elif not fields:
         application = _load(Application, row, row.payload.get("application_id"))
         if not application.bitrix_id:
             raise DeliveryDeferred("the application deal is not in the CRM yet")
@@ -235,6 +368,19 @@ def _add_timeline_comment(
         log.info("portal %s: outbox %s comment already added", row.portal_id, row.id)
         return
     client.call("crm.timeline.comment.add", {"fields": fields})
+
+
+def _university_company(row: CrmOutbox) -> dict[str, Any]:
+    """Return ENTITY_TYPE and ENTITY_ID of the university's company, read now.
+
+    The company may have been created, or replaced, after the intent was queued.
+    """
+    university = _load(
+        University, row, row.payload.get("university_id") or row.entity_id
+    )
+    if not university.bitrix_id:
+        raise DeliveryDeferred("the university's company is not in the CRM yet")
+    return {"ENTITY_TYPE": "company", "ENTITY_ID": university.bitrix_id}
 
 
 def _comment_exists(client: Any, fields: dict[str, Any]) -> bool:
@@ -345,6 +491,8 @@ HANDLERS = {
     OutboxKind.CREATE_APPLICATION_DEAL: _create_application_deal,
     OutboxKind.UPDATE_APPLICATION_DEAL: _update_application_deal,
     OutboxKind.ADD_TIMELINE_COMMENT: _add_timeline_comment,
+    CREATE_UNIVERSITY_COMPANY: _create_university_company,
+    ANONYMISE_CONTACT: _anonymise_contact,
 }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from b24app.analytics.summary import refresh_application_summary
 from b24app.extensions import db
 from b24app.program.models import (
     Application,
@@ -21,9 +22,11 @@ from b24app.program.models import (
     Student,
     University,
 )
+from b24app.program.personal_data.models import StudentErasure
 from b24app.program.skills import load_alias_map, normalize_skills
 from b24app.sync.mapping import MappedRecord
 from b24app.sync.models import CrmRecord
+from b24app.sync.notify import INTERNSHIP_OPENED, notify_after_commit
 from b24app.sync.sql import upsert
 from b24app.tenancy.models import utcnow
 
@@ -129,8 +132,11 @@ def _students(portal_id: int, records: list[MappedRecord]) -> Pending:
         University, portal_id, {record.refs.get("company") for record in records}
     )
     alias_map = load_alias_map(portal_id)
+    erased = _erased_contacts(portal_id, [record.bitrix_id for record in records])
     rows = []
     for record in records:
+        if record.bitrix_id in erased:
+            continue
         row = _base(portal_id, record)
         row["skills"] = normalize_skills(row["skills"], alias_map)
         row["university_id"] = universities.get(record.refs.get("company") or 0)
@@ -138,9 +144,26 @@ def _students(portal_id: int, records: list[MappedRecord]) -> Pending:
         row["source"] = "crm"
         rows.append(row)
 
+    if not rows:
+        return {}
     columns = [name for name in rows[0] if name not in ("portal_id", "bitrix_id")]
     columns.remove("source")
     return _write(Student, rows, columns, adopt=_adopt_student)
+
+
+def _erased_contacts(portal_id: int, bitrix_ids: list[int]) -> set[int]:
+    """Return the contacts whose student was erased.
+
+    The CRM may still hold the person's data until the anonymisation intent is
+    delivered, or someone may type it in again, so the mirror never copies a
+    contact onto an erased student.
+    """
+    statement = (
+        select(Student.bitrix_id)
+        .join(StudentErasure, StudentErasure.student_id == Student.id)
+        .where(Student.portal_id == portal_id, Student.bitrix_id.in_(bitrix_ids))
+    )
+    return set(db.session.execute(statement).scalars())
 
 
 def _internships(portal_id: int, records: list[MappedRecord]) -> Pending:
@@ -156,8 +179,36 @@ def _internships(portal_id: int, records: list[MappedRecord]) -> Pending:
         rows.append(_base(portal_id, record) | {"employer_id": employer_id})
 
     columns = [*records[0].values, "employer_id"]
+    before = _internship_statuses(portal_id, [row["bitrix_id"] for row in rows])
     pending.update(_write(Internship, rows, columns))
+    _notify_opened(portal_id, rows, before, pending)
     return pending
+
+
+def _internship_statuses(portal_id: int, bitrix_ids: list[int]) -> dict[int, str]:
+    if not bitrix_ids:
+        return {}
+    rows = db.session.execute(
+        select(Internship.bitrix_id, Internship.status).where(
+            Internship.portal_id == portal_id, Internship.bitrix_id.in_(bitrix_ids)
+        )
+    )
+    return {bitrix_id: status for bitrix_id, status in rows}
+
+
+def _notify_opened(
+    portal_id: int, rows: Rows, before: dict[int, str], pending: Pending
+) -> None:
+    """Queue `internship.opened` for rows that became open, new rows included."""
+    opened = {
+        row["bitrix_id"]
+        for row in rows
+        if row.get("status") == "open"
+        and before.get(row["bitrix_id"]) != "open"
+        and row["bitrix_id"] not in pending
+    }
+    for internship_id in local_ids(Internship, portal_id, opened).values():
+        notify_after_commit(INTERNSHIP_OPENED, portal_id, internship_id)
 
 
 def _applications(
@@ -190,6 +241,13 @@ def _applications(
     pending.update(_write(Application, rows, columns, adopt=_adopt_application))
     if stage_moves is None:
         _record_stage_changes(portal_id, rows, before, pending)
+
+    # The upsert is plain SQL, so the ORM flush hook that keeps the summaries
+    # current does not see it.
+    written = {row["bitrix_id"] for row in rows if row["bitrix_id"] not in pending}
+    refresh_application_summary(
+        portal_id, local_ids(Application, portal_id, written).values()
+    )
     return pending
 
 

@@ -2,17 +2,20 @@
 
 `program.services.stages.change_stage` frees or takes partnership seats and
 marks students placed, and it commits, so the sync calls it only after its own
-transaction has committed.
+transaction has committed. Each applied move then queues the student's mail
+and the university webhook.
 """
 
 import logging
 
 from sqlalchemy import select, update
 
+from b24app.analytics.summary import refresh_application_summary
 from b24app.extensions import db
 from b24app.program.errors import ProgramError
 from b24app.program.models import Application
 from b24app.program.services.stages import change_stage
+from b24app.sync.notify import queue_stage_changed
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,9 @@ def apply_stage_moves(portal_id: int, moves: list[tuple[int, str]]) -> int:
                 .where(Application.id == application_id)
                 .values(stage=stage)
             )
+            refresh_application_summary(portal_id, [application_id])
             db.session.commit()
+        queue_stage_changed(portal_id, application_id)
         moved += 1
     moves.clear()
     return moved

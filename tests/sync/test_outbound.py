@@ -1,5 +1,6 @@
 """Outbound CRM writes: no duplicates after timeouts, ids stored, echoes skipped."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -131,6 +132,13 @@ def test_timeout_reconciles_instead_of_adding_again(app, sync_portal, synced):
         .first()
     )
     assert row.status == "sending"
+    # The retry must find the contact the slow request stored, so it waits
+    # until the emulator has finished that request.
+    origin = f"student-{application.student_id}"
+    deadline = time.monotonic() + 10
+    while crm_count(sync_portal, "contact", origin) == 0:
+        assert time.monotonic() < deadline, "the slow batch never stored the contact"
+        time.sleep(0.05)
 
     # The crashed attempt is picked up again once it is old enough.
     row.sent_at = utcnow() - timedelta(minutes=10)
@@ -139,7 +147,6 @@ def test_timeout_reconciles_instead_of_adding_again(app, sync_portal, synced):
     app.extensions.pop("b24app.clients", None)
     deliver_outbox(sync_portal.portal_id)
 
-    origin = f"student-{application.student_id}"
     assert crm_count(sync_portal, "contact", origin) == 1
     db.session.refresh(application)
     assert application.bitrix_id is not None

@@ -18,10 +18,8 @@ from b24app.tenancy.scoping import get_scoped
 
 log = logging.getLogger(__name__)
 
-# The outbox intent for the sync to anonymise the student's CRM contact.
-# NOTE: b24app.sync.outbound has no handler for this kind yet, and its delivery
-# loop raises KeyError on such a row. Inbound contact updates can also write
-# CRM data back to an erased student until the sync skips student_erasure rows.
+# The outbox intent for the sync to anonymise the student's CRM contact. The
+# sync's projection skips contacts of students with a student_erasure row.
 ANONYMISE_CONTACT = "anonymise_contact"
 ERASED_NAMES = {"ru": "Удалено", "en": "Erased"}
 
