@@ -61,7 +61,8 @@ PROPOSED_INDEXES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS ix_student_search ON student USING gin"
     " (first_name gin_trgm_ops, last_name gin_trgm_ops, email gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS ix_application_portal_stage_id ON application (portal_id, stage, id)",
+    "CREATE INDEX IF NOT EXISTS ix_application_portal_stage_id ON application"
+    " (portal_id, stage, id)",
     "CREATE INDEX IF NOT EXISTS ix_application_internship_score ON application"
     " (internship_id, score DESC, id)",
 ]
