@@ -476,6 +476,9 @@ def main() -> None:
     app = create_app(config)
     try:
         with app.app_context():
+            # The student search index uses trigram operators (as in migrations).
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             db.create_all()
             server = make_server(
                 "127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler

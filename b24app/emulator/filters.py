@@ -168,6 +168,18 @@ def iterate_ids(
     return (ids[index] for index in range(first, last))
 
 
+def ids_between(
+    ids: list[int], low: int | None, high: int | None, descending: bool
+) -> list[int]:
+    """Return the ids of a sorted list inside exclusive bounds, as a new list."""
+    first = 0 if low is None else bisect.bisect_right(ids, low)
+    last = len(ids) if high is None else bisect.bisect_left(ids, high)
+    chosen = ids[first:last]
+    if descending:
+        chosen.reverse()
+    return chosen
+
+
 def parse_start(raw: Any) -> int:
     """Read the `start` parameter; `-1` means the caller wants no row count."""
     try:

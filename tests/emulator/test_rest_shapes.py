@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
 
 from b24app.emulator.testing import EmulatorServer
@@ -52,6 +53,36 @@ def test_list_page_has_next_and_total(emulator: EmulatorServer, rest) -> None:
     assert len(last["result"]) == 20
     assert "next" not in last
     assert last["total"] == 120
+
+
+@pytest.mark.parametrize(
+    ("order", "filters", "expected_ids"),
+    [
+        ({"ID": "ASC"}, {"TITLE": "Even"}, list(range(2, 241, 2))),
+        ({"ID": "DESC"}, {"TITLE": "Even"}, list(range(240, 0, -2))),
+        ({"ID": "DESC"}, {}, list(range(240, 0, -1))),
+        ({}, {">ID": 100}, list(range(101, 241))),
+    ],
+)
+def test_offset_pages_cover_matches_once(
+    emulator: EmulatorServer, rest, order, filters, expected_ids
+) -> None:
+    for index in range(1, 241):
+        title = "Even" if index % 2 == 0 else "Odd"
+        emulator.state.crm.add("deal", {"TITLE": title}, 1)
+
+    seen: list[int] = []
+    start: int | None = 0
+    while start is not None:
+        params = {"order": order, "filter": filters, "start": start}
+        body = rest.call("crm.deal.list", params).json()
+        assert body["total"] == len(expected_ids)
+        seen += [int(row["ID"]) for row in body["result"]]
+        start = body.get("next")
+        if start is not None:
+            assert start == len(seen)
+
+    assert seen == expected_ids
 
 
 def test_start_minus_one_skips_count(emulator: EmulatorServer, rest) -> None:
