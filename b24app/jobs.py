@@ -31,7 +31,7 @@ EXTENSION_KEY = "b24app.jobs"
 
 @dataclass
 class JobSpec:
-    """What to run, and how: the policy stated where the job is enqueued."""
+    """A job call and its policy (queue, timeouts, retries) set by its caller."""
 
     func: str
     args: tuple = ()

@@ -54,7 +54,7 @@ class ContextFilter(logging.Filter):
 
 
 class RedactingFilter(logging.Filter):
-    """Render the message once, redacted, so no handler sees a raw secret."""
+    """Render the message once, redacted, so no handler receives a raw secret."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

@@ -36,7 +36,7 @@ def load_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
 
 
 def default_database_url(app: Flask) -> str:
-    """An SQLite file in the instance folder, so a newcomer needs no server."""
+    """Return an SQLite URL in the instance folder, so a newcomer needs no server."""
     import os
 
     os.makedirs(app.instance_path, exist_ok=True)

@@ -1,7 +1,7 @@
 """Shared fixtures: a real PostgreSQL database, a real Redis database, the app.
 
 The test run creates its own PostgreSQL database and picks a Redis database number
-nobody else is using, so several runs on one machine do not disturb each other.
+that no other run uses, so several runs on one machine do not disturb each other.
 Each test starts from empty tables and an empty Redis database.
 """
 

@@ -81,7 +81,7 @@ def demo_command(port: int, emulator_port: int, students: int, exit_after_setup:
 
 
 def demo_database() -> dict[str, str]:
-    """A fresh SQLite file for each demo run, unless DATABASE_URL names a database.
+    """Return settings for a fresh SQLite file per run, unless DATABASE_URL is set.
 
     The emulated portal starts empty on every run, so a mirror kept from an
     earlier run would point at CRM records that no longer exist.

@@ -1,6 +1,6 @@
 """Fill a freshly installed demo portal the way its admin and recruiters would.
 
-The emulator's seed holds plain CRM data: Russian universities as partner
+The emulator's seed contains plain CRM data: Russian universities as partner
 companies, employers, vacancies as deals in the general pipeline, and generated
 students. After the app's install created its company type, pipelines and fields,
 this module marks the universities, fills the students' fields and opens
@@ -209,8 +209,10 @@ def route_sample_applications(
     partners: dict[int, list[int]],
     term_id: int,
 ) -> int:
-    """Apply up to 40 students through the routing engine, as a recruiter would
-    from the contact card; each goes to an internship of a partner employer."""
+    """Apply up to 40 students through the routing engine, as a recruiter would.
+
+    Each goes to an internship of an employer that partners with their university.
+    """
     students = [s for s in scoped_all(Student, portal_id) if s.university_id]
     accepted = 0
     for student in rng.sample(students, k=min(40, len(students))):

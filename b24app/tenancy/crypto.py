@@ -17,7 +17,7 @@ class TokenKeyError(ValueError):
 
 
 def key_id(key: str) -> str:
-    """A short, non-secret fingerprint of a Fernet key."""
+    """Return a short, non-secret fingerprint of a Fernet key."""
     return hashlib.sha256(key.encode()).hexdigest()[:8]
 
 

@@ -11,14 +11,14 @@ Model = TypeVar("Model")
 
 
 def scoped(model: type[Model], portal_id: int) -> Select:
-    """A SELECT of `model` rows that belong to `portal_id`."""
+    """Build a SELECT of the `model` rows that belong to `portal_id`."""
     if portal_id is None:
         raise ValueError(f"a query of {model.__name__} needs a portal id")
     return select(model).where(model.portal_id == portal_id)
 
 
 def get_scoped(model: type[Model], portal_id: int, **filters: Any) -> Model | None:
-    """The one row of `model` in `portal_id` matching `filters`, or None."""
+    """Return the one row of `model` in `portal_id` matching `filters`, or None."""
     statement = scoped(model, portal_id).filter_by(**filters)
     return db.session.execute(statement).scalar_one_or_none()
 
