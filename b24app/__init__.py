@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def instance_path() -> str:
-    """The folder for the SQLite file and generated secrets (B24APP_INSTANCE_PATH)."""
+    """Return the folder for the SQLite file and generated secrets."""
     import os
 
     return os.environ.get("B24APP_INSTANCE_PATH") or str(ROOT / "instance")

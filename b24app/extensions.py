@@ -31,8 +31,9 @@ class AwareDateTime(TypeDecorator):
     """A timezone-aware timestamp on every database, stored in UTC.
 
     PostgreSQL keeps the offset in `timestamptz`. SQLite (the embedded mode)
-    stores naive text, so values go in converted to UTC and come back with UTC
-    attached; without this, comparing a loaded value with an aware one raises.
+    stores naive text, so values are converted to UTC on write and get UTC
+    attached on read. Without this, comparing a loaded value with an aware one
+    raises TypeError.
     A naive value written by the app is taken as UTC.
     """
 

@@ -1,6 +1,6 @@
 """The figures other parts of the app call: plain, JSON-serialisable dicts.
 
-Each function answers from the cache when the portal's data has not changed
+Each function returns the cached figure when the portal's data has not changed
 since the figure was computed, and computes it in SQL otherwise.
 """
 
@@ -13,7 +13,7 @@ from b24app.analytics.organizations import compute_employer, compute_university
 
 
 def dashboard_figures(portal_id: int, filters: Filters | None = None) -> dict[str, Any]:
-    """The program dashboard of a portal."""
+    """Return the program dashboard of a portal."""
     filters = filters or Filters()
     figures = cached_figures(
         portal_id,
@@ -27,7 +27,10 @@ def dashboard_figures(portal_id: int, filters: Filters | None = None) -> dict[st
 def university_figures(
     portal_id: int, university_id: int, filters: Filters | None = None
 ) -> dict[str, Any]:
-    """One university's figures; raises `NotFound` for an unknown or deleted one."""
+    """Return a university's figures.
+
+    Raises `NotFound` for an unknown or deleted university.
+    """
     filters = filters or Filters()
     figures = cached_figures(
         portal_id,
@@ -41,7 +44,10 @@ def university_figures(
 def employer_figures(
     portal_id: int, employer_id: int, filters: Filters | None = None
 ) -> dict[str, Any]:
-    """One employer's figures; raises `NotFound` for an unknown or deleted one."""
+    """Return an employer's figures.
+
+    Raises `NotFound` for an unknown or deleted employer.
+    """
     filters = filters or Filters()
     figures = cached_figures(
         portal_id,

@@ -29,7 +29,7 @@ MAX_INT32 = 2**31 - 1
 
 
 class RejectedEvent(Exception):
-    """An event delivery failed a check; `status` is the HTTP answer."""
+    """An event delivery failed a check; `status` is the HTTP response status."""
 
     def __init__(self, reason: str, status: int = 400) -> None:
         super().__init__(reason)

@@ -27,7 +27,7 @@ class PortalSummary:
 
 
 def find_portal(reference: str) -> Portal | None:
-    """A portal by numeric id, member_id or domain."""
+    """Find a portal by numeric id, member_id or domain."""
     if reference.isdigit():
         portal = db.session.get(Portal, int(reference))
         if portal is not None:
@@ -39,7 +39,7 @@ def find_portal(reference: str) -> Portal | None:
 
 
 def list_portals() -> list[tuple[Portal, int]]:
-    """Every portal with its count of inbox events still waiting."""
+    """List every portal with its count of inbox events still waiting."""
     waiting = (
         sa.select(EventInbox.portal_id, sa.func.count().label("waiting"))
         .where(EventInbox.status.in_([InboxStatus.PENDING, InboxStatus.QUEUED]))

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class BindingReport:
-    """What `bind_manifest` changed in one portal."""
+    """The changes `bind_manifest` made in one portal."""
 
     bound_events: list[str] = field(default_factory=list)
     unbound_events: list[str] = field(default_factory=list)
@@ -27,7 +27,7 @@ class BindingReport:
 
 
 def is_already_bound(error: BitrixError) -> bool:
-    """Return whether `error` is the "Handler already binded" answer."""
+    """Return whether `error` is the "Handler already binded" error."""
     return "already bind" in (error.description or "").lower()
 
 

@@ -41,7 +41,7 @@ class InstallRejected(Exception):
 
 @dataclass(frozen=True)
 class VerifiedPortal:
-    """What the OAuth server confirmed about a token's portal and app."""
+    """The facts the OAuth server confirmed about a token's portal and app."""
 
     member_id: str
     domain: str
@@ -128,7 +128,7 @@ def fetch_app_info(url: str, access_token: str) -> dict[str, Any]:
         payload = None
     if not isinstance(payload, dict):
         raise InstallRejected(
-            "verification_failed", f"app.info answered HTTP {response.status_code}"
+            "verification_failed", f"app.info returned HTTP {response.status_code}"
         )
     if "error" in payload or not isinstance(payload.get("result"), dict):
         raise InstallRejected(
@@ -139,7 +139,7 @@ def fetch_app_info(url: str, access_token: str) -> dict[str, Any]:
 
 
 def verified_portal(result: dict[str, Any], server_endpoint: str) -> VerifiedPortal:
-    """Check the app.info answer names our app and read the portal from it."""
+    """Check that the app.info result names our app and read the portal from it."""
     client_id = str(result.get("client_id") or "")
     if client_id != current_app.config["B24_CLIENT_ID"]:
         raise InstallRejected("wrong_client", f"token belongs to app {client_id!r}")

@@ -241,7 +241,7 @@ def values_to_json(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def values_from_json(values: dict[str, Any]) -> dict[str, Any]:
-    """The inverse of `values_to_json`, for records read back from the ledger."""
+    """Undo `values_to_json` for records read back from the ledger."""
     restored = dict(values)
     for key in DATE_VALUES:
         if isinstance(restored.get(key), str):
@@ -253,7 +253,7 @@ def values_from_json(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_date(value: Any) -> date | None:
-    """A `date` user field: Bitrix24 sends it as an ISO datetime at midnight."""
+    """Parse a `date` user field, sent by Bitrix24 as an ISO datetime at midnight."""
     moment = parse_crm_datetime(value)
     return moment.date() if moment else None
 

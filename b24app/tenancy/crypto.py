@@ -1,6 +1,6 @@
 """Authenticated encryption of OAuth tokens at rest, with rotating keys.
 
-`B24_TOKEN_KEY` holds one or more Fernet keys, comma-separated, newest first. New
+`B24_TOKEN_KEY` contains one or more Fernet keys, comma-separated, newest first. New
 values are encrypted with the newest key; any listed key decrypts. Each stored value
 records the id of the key that wrote it, so an operator can see when every row has
 moved to the new key and the old one can be dropped.
@@ -30,7 +30,7 @@ class TokenCipher:
             fernets = [Fernet(key.encode()) for key in keys]
         except ValueError:
             raise TokenKeyError(
-                "B24_TOKEN_KEY holds an invalid Fernet key: generate one with "
+                "B24_TOKEN_KEY contains an invalid Fernet key: generate one with "
                 "`b24app keys generate`"
             ) from None
 

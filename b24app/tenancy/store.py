@@ -110,7 +110,7 @@ class PortalTokenStore:
             return self._local_locks.setdefault(portal_key, threading.RLock())
 
     def save(self, portal_key: str, new: TokenPair, previous: TokenPair) -> bool:
-        """Store `new` if the row still holds `previous` (same token_version)."""
+        """Store `new` if the row still contains `previous` (same token_version)."""
         statement = (
             update(portal_table)
             .where(
@@ -136,7 +136,7 @@ class PortalTokenStore:
         return saved
 
     def mark_reauthorization_needed(self, portal_key: str, reason: str) -> None:
-        """Move an active portal to needs_reauth; the reason holds no secret."""
+        """Move an active portal to needs_reauth; the reason contains no secret."""
         statement = (
             update(portal_table)
             .where(

@@ -130,7 +130,7 @@ def _student_facts(student: Student) -> StudentFacts:
 
 
 def current_term_id(portal_id: int, now: datetime) -> int | None:
-    """The term whose application window, else whose dates, contain `now`.
+    """Return the term whose application window, else whose dates, contain `now`.
 
     Requests that name no term and internships without one fall under it, so a
     partnership made for the current term counts for them. Several matching
