@@ -49,7 +49,11 @@ class Column:
 
 @dataclass
 class Table:
-    """Rows (dicts keyed by column key) under named columns."""
+    """Rows (dicts keyed by column key) under named columns.
+
+    `name` is a label key (its title names the sheet) or, without a label, the
+    sheet's name as it is.
+    """
 
     name: str
     columns: Sequence[Column]
@@ -58,18 +62,23 @@ class Table:
     def titles(self, lang: str) -> list[str]:
         return [column.title(lang) for column in self.columns]
 
+    def title(self, lang: str) -> str:
+        """Return the sheet title: the label of `name`, or the name itself."""
+        return labels.title(self.name, lang)
+
     def cells(self, lang: str) -> Iterator[list[Any]]:
         """Yield the rows as lists of cell values in column order."""
+        names = labels.value_names(lang)
         for row in self.rows:
             yield [
-                _cell_value(column, row.get(column.key), lang)
+                _cell_value(column, row.get(column.key), names)
                 for column in self.columns
             ]
 
 
-def _cell_value(column: Column, value: Any, lang: str) -> Any:
+def _cell_value(column: Column, value: Any, names: dict[str, str]) -> Any:
     if column.values and isinstance(value, str):
-        return labels.value_name(value, lang)
+        return names.get(value, value)
     return value
 
 
@@ -110,7 +119,7 @@ def write_xlsx(tables: Sequence[Table], lang: str) -> bytes:
 
 def add_sheet(workbook: Workbook, table: Table, lang: str) -> None:
     """Append `table` as a sheet; its widths come from the first rows."""
-    sheet = workbook.create_sheet(title=table.name[:SHEET_TITLE_MAX])
+    sheet = workbook.create_sheet(title=table.title(lang)[:SHEET_TITLE_MAX])
     titles = table.titles(lang)
     rows = table.cells(lang)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE_ROWS))

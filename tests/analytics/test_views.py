@@ -119,7 +119,7 @@ def test_export_xlsx_by_form_post(client, program):
     assert response.status_code == 200
     assert "attachment" in response.headers["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.data))
-    assert workbook["summary"]["A1"].value == "Metric"
+    assert workbook["Summary"]["A1"].value == "Metric"
 
 
 def test_export_csv_of_one_table(client, program):

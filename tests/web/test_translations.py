@@ -29,8 +29,12 @@ def test_russian_catalog_complete():
 def test_compiled_catalog_matches_source(language):
     source, compiled = load(language)
 
-    expected = {_key(m.id): _strings(m) for m in source if m.id and all(_strings(m))}
-    actual = {_key(m.id): _strings(m) for m in compiled if m.id}
+    expected = {
+        (m.context, _key(m.id)): _strings(m)
+        for m in source
+        if m.id and all(_strings(m))
+    }
+    actual = {(m.context, _key(m.id)): _strings(m) for m in compiled if m.id}
     assert actual == expected, "run: pybabel compile -d b24app/translations"
 
 
