@@ -24,6 +24,15 @@ class ScheduleFrequency(enum.StrEnum):
     END_OF_TERM = "end_of_term"
 
 
+class ReportFormat(enum.StrEnum):
+    XLSX = "xlsx"
+    PDF = "pdf"
+
+
+# The formats a schedule can ask for; "both" builds one run per file format.
+SCHEDULE_FORMATS = (ReportFormat.XLSX.value, ReportFormat.PDF.value, "both")
+
+
 class ReportStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -45,6 +54,8 @@ class ReportSchedule(PortalScoped, TimestampMixin, db.Model):
     )
     frequency: Mapped[str] = mapped_column(String(20), default=ScheduleFrequency.WEEKLY)
     lang: Mapped[str] = mapped_column(String(8), default="ru")
+    # One of SCHEDULE_FORMATS.
+    file_format: Mapped[str] = mapped_column(String(8), default=ReportFormat.XLSX)
     # Post the pack to the university's company timeline in Bitrix24.
     attach_to_crm: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
@@ -52,12 +63,28 @@ class ReportSchedule(PortalScoped, TimestampMixin, db.Model):
         AwareDateTime(), default=utcnow, index=True
     )
     last_run_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # The failure of a run from the latest batch, cleared when the next batch starts.
+    last_error: Mapped[str] = mapped_column(Text, default="")
     created_by_user_id: Mapped[int | None] = mapped_column(Integer)
 
     def __repr__(self) -> str:
         return (
             f"<ReportSchedule {self.id} portal={self.portal_id} "
             f"uni={self.university_id} {self.frequency}>"
+        )
+
+    def formats(self) -> list[str]:
+        """Return the file formats each batch of this schedule builds."""
+        if self.file_format == "both":
+            return [ReportFormat.XLSX.value, ReportFormat.PDF.value]
+        return [self.file_format]
+
+    @property
+    def has_finished(self) -> bool:
+        """Whether the schedule ran its only run (an end-of-term schedule)."""
+        return (
+            self.frequency == ScheduleFrequency.END_OF_TERM
+            and self.last_run_at is not None
         )
 
 

@@ -1,36 +1,35 @@
-"""Report pack jobs: on demand with progress, and on the schedules admins set.
+"""Report pack jobs: build one university's pack as XLSX or PDF, with progress.
 
 `request_report` stores a ReportRun and enqueues `run_report` on the "reports"
-queue. The job writes the XLSX under the instance folder
-(`reports/<portal>/<run>-<university>.xlsx`) and, when asked, queues a CRM
-timeline comment with the file on the university's company card.
+queue. The job writes the file under the instance folder
+(`reports/<portal>/<run>-<university>.<xlsx|pdf>`) and, when asked, queues a
+CRM timeline comment with the file on the university's company card. The
+schedules that request runs live in `report_schedules`.
 """
 
 import base64
-import calendar
 import logging
 import re
-from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
 
 from flask import current_app
 from rq import get_current_job
-from sqlalchemy import false, select
 
 from b24app.analytics import labels
+from b24app.analytics.exports import XLSX_MEDIA_TYPE
 from b24app.analytics.filters import Filters
 from b24app.analytics.models import (
+    ReportFormat,
     ReportRun,
     ReportSchedule,
     ReportStatus,
-    ScheduleFrequency,
 )
 from b24app.analytics.report_pack import build_university_pack
+from b24app.analytics.report_pdf import PDF_MEDIA_TYPE, build_university_pdf
 from b24app.extensions import db
 from b24app.jobs import enqueue
 from b24app.ops.periodic import register_periodic
-from b24app.program.models import CrmOutbox, OutboxKind, Term, University
+from b24app.program.models import CrmOutbox, OutboxKind, University
 from b24app.tenancy.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,13 +39,21 @@ REPORT_TIMEOUT_SECONDS = 15 * 60
 SCHEDULE_CHECK_SECONDS = 300
 # Bitrix24 receives attached files base64-encoded inside the JSON request.
 MAX_CRM_ATTACHMENT_BYTES = 10 * 1024 * 1024
-SCHEDULED_HOUR_UTC = 5
+
+BUILDERS = {
+    ReportFormat.XLSX: build_university_pack,
+    ReportFormat.PDF: build_university_pdf,
+}
+MEDIA_TYPES = {
+    ReportFormat.XLSX: XLSX_MEDIA_TYPE,
+    ReportFormat.PDF: PDF_MEDIA_TYPE,
+}
 
 
 def register_jobs() -> None:
     register_periodic(
         "report-schedules",
-        "b24app.analytics.report_jobs.check_due_schedules",
+        "b24app.analytics.report_schedules.check_due_schedules",
         SCHEDULE_CHECK_SECONDS,
         REPORT_QUEUE,
     )
@@ -60,8 +67,15 @@ def request_report(
     user_id: int | None = None,
     attach_to_crm: bool = False,
     schedule_id: int | None = None,
+    file_format: str = ReportFormat.XLSX,
 ) -> ReportRun:
-    """Store a queued ReportRun, commit it, and enqueue the job that builds it."""
+    """Store a queued ReportRun, commit it, and enqueue the job that builds it.
+
+    Raises ValueError for a file format other than xlsx or pdf.
+    """
+    if file_format not in BUILDERS:
+        raise ValueError(f"invalid report format {file_format!r}: use xlsx or pdf")
+
     run = ReportRun(
         portal_id=portal_id,
         university_id=university_id,
@@ -71,6 +85,7 @@ def request_report(
             "filters": (filters or Filters()).to_dict(),
             "lang": labels.language(lang),
             "attach_to_crm": attach_to_crm,
+            "format": str(file_format),
         },
     )
     db.session.add(run)
@@ -86,7 +101,11 @@ def request_report(
     )
     db.session.commit()
     log.info(
-        "report %s queued, portal %s, university %s", run.id, portal_id, university_id
+        "report %s (%s) queued, portal %s, university %s",
+        run.id,
+        file_format,
+        portal_id,
+        university_id,
     )
     return run
 
@@ -109,6 +128,7 @@ def run_report(run_id: int) -> str:
         run.status = ReportStatus.FAILED
         run.error = f"{type(error).__name__}: {error}"[:2000]
         run.finished_at = utcnow()
+        _record_schedule_error(run)
         db.session.commit()
         log.exception("report %s failed, portal %s", run_id, run.portal_id)
         raise
@@ -117,10 +137,30 @@ def run_report(run_id: int) -> str:
     return relative_path
 
 
+def _record_schedule_error(run: ReportRun) -> None:
+    if run.schedule_id is None:
+        return
+    schedule = db.session.get(ReportSchedule, run.schedule_id)
+    if schedule is not None and schedule.portal_id == run.portal_id:
+        schedule.last_error = (
+            f"report {run.id}, university {run.university_id}: {run.error}"
+        )[:2000]
+
+
+def run_format(run: ReportRun) -> ReportFormat:
+    """Return the file format of a run; runs stored before PDF existed are XLSX."""
+    return ReportFormat(run.parameters.get("format") or ReportFormat.XLSX)
+
+
+def media_type(run: ReportRun) -> str:
+    return MEDIA_TYPES[run_format(run)]
+
+
 def _build_and_store(run: ReportRun) -> str:
     filters = Filters.from_mapping(run.parameters.get("filters"))
     lang = labels.language(run.parameters.get("lang"))
-    content = build_university_pack(
+    file_format = run_format(run)
+    content = BUILDERS[file_format](
         run.portal_id,
         run.university_id,
         filters,
@@ -129,7 +169,7 @@ def _build_and_store(run: ReportRun) -> str:
     )
 
     university = db.session.get(University, run.university_id)
-    name = f"{run.id}-{slug(university.name if university else '')}.xlsx"
+    name = f"{run.id}-{slug(university.name if university else '')}.{file_format}"
     relative = Path("reports") / str(run.portal_id) / name
     path = Path(current_app.instance_path) / relative
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,120 +248,6 @@ def report_file(run: ReportRun) -> Path | None:
         return None
     path = Path(current_app.instance_path) / run.file_path
     return path if path.is_file() else None
-
-
-def check_due_schedules(now: datetime | None = None) -> int:
-    """Queue the report packs of every due schedule; returns how many were queued."""
-    now = now or utcnow()
-    due = db.session.execute(
-        select(ReportSchedule)
-        .where(ReportSchedule.active.is_(True), ReportSchedule.next_run_at <= now)
-        .order_by(ReportSchedule.next_run_at)
-        .with_for_update(skip_locked=True)
-    ).scalars()
-
-    queued = 0
-    for schedule in list(due):
-        for university_id in _schedule_universities(schedule):
-            filters = Filters(term_id=schedule.term_id)
-            request_report(
-                schedule.portal_id,
-                university_id,
-                filters,
-                schedule.lang,
-                attach_to_crm=schedule.attach_to_crm,
-                schedule_id=schedule.id,
-            )
-            queued += 1
-        advance_schedule(schedule, now)
-        db.session.commit()
-    return queued
-
-
-def _schedule_universities(schedule: ReportSchedule) -> list[int]:
-    if schedule.university_id is not None:
-        return [schedule.university_id]
-    statement = select(University.id).where(
-        University.portal_id == schedule.portal_id, University.deleted.is_(false())
-    )
-    return list(db.session.execute(statement.order_by(University.id)).scalars())
-
-
-def create_schedule(
-    portal_id: int,
-    frequency: str,
-    university_id: int | None = None,
-    term_id: int | None = None,
-    lang: str = labels.DEFAULT_LANGUAGE,
-    attach_to_crm: bool = False,
-    user_id: int | None = None,
-) -> ReportSchedule:
-    """Store a schedule whose first run is the next one after now.
-
-    Raises ValueError for an unknown frequency, or an end-of-term schedule
-    without a term of this portal that has an end date.
-    """
-    term = None
-    if term_id is not None:
-        term = db.session.execute(
-            select(Term).where(Term.portal_id == portal_id, Term.id == term_id)
-        ).scalar_one_or_none()
-        if term is None:
-            raise ValueError(f"term {term_id} not found in portal {portal_id}")
-
-    schedule = ReportSchedule(
-        portal_id=portal_id,
-        university_id=university_id,
-        term_id=term_id,
-        frequency=frequency,
-        lang=labels.language(lang),
-        attach_to_crm=attach_to_crm,
-        created_by_user_id=user_id,
-        next_run_at=next_run_at(frequency, utcnow(), term),
-    )
-    db.session.add(schedule)
-    db.session.commit()
-    log.info(
-        "report schedule %s (%s) created, portal %s", schedule.id, frequency, portal_id
-    )
-    return schedule
-
-
-def advance_schedule(schedule: ReportSchedule, now: datetime) -> None:
-    """Set the next run after `now`; an end-of-term schedule runs once."""
-    schedule.last_run_at = now
-    if schedule.frequency == ScheduleFrequency.END_OF_TERM:
-        schedule.active = False
-        return
-    schedule.next_run_at = next_run_at(schedule.frequency, now)
-
-
-def next_run_at(frequency: str, after: datetime, term: Term | None = None) -> datetime:
-    """When a schedule of `frequency` next runs after `after` (05:00 UTC)."""
-    if frequency == ScheduleFrequency.WEEKLY:
-        return _at_hour(after.date() + timedelta(days=7))
-    if frequency == ScheduleFrequency.MONTHLY:
-        year, month = (
-            (after.year + 1, 1)
-            if after.month == 12
-            else (
-                after.year,
-                after.month + 1,
-            )
-        )
-        day = min(after.day, calendar.monthrange(year, month)[1])
-        return _at_hour(after.replace(year=year, month=month, day=day).date())
-    if frequency == ScheduleFrequency.END_OF_TERM:
-        if term is None or term.ends_on is None:
-            raise ValueError("an end-of-term schedule needs a term with an end date")
-        return _at_hour(term.ends_on + timedelta(days=1))
-    raise ValueError(
-        f"invalid report frequency {frequency!r}: use weekly, monthly or end_of_term"
-    )
-
-
-def _at_hour(day: Any) -> datetime:
-    return datetime.combine(day, time(SCHEDULED_HOUR_UTC), tzinfo=UTC)
 
 
 def slug(text: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from b24app.analytics import labels, scope
+from b24app.analytics import scope
 from b24app.analytics.exports import Column, Table, add_sheet
 from b24app.analytics.filters import Filters
 from b24app.analytics.organizations import compute_university
@@ -49,12 +49,12 @@ def build_university_pack(
     summary["filters"] = scoped.cache_key()
 
     sheets: list[Callable[[], Table]] = [
-        lambda: metrics_table(labels.title("summary", lang), summary, lang),
+        lambda: metrics_table("summary", summary, lang),
         lambda: students_table(portal_id, scoped, lang),
         lambda: applications_table(portal_id, scoped, lang),
         lambda: history_table(portal_id, scoped, lang),
-        lambda: Table(labels.title("seats", lang), SEAT_COLUMNS, figures["seats"]),
-        lambda: Table(labels.title("funnel", lang), FUNNEL_COLUMNS, figures["funnel"]),
+        lambda: Table("seats", SEAT_COLUMNS, figures["seats"]),
+        lambda: Table("funnel", FUNNEL_COLUMNS, figures["funnel"]),
     ]
 
     workbook = Workbook(write_only=True)
@@ -112,7 +112,7 @@ def students_table(portal_id: int, filters: Filters, lang: str) -> Table:
         Column("applications"),
         Column("placed"),
     )
-    return Table(labels.title("students", lang), columns, rows)
+    return Table("students", columns, rows)
 
 
 def applications_table(portal_id: int, filters: Filters, lang: str) -> Table:
@@ -157,7 +157,7 @@ def applications_table(portal_id: int, filters: Filters, lang: str) -> Table:
         Column("source", values=True),
         Column("applied_on"),
     )
-    return Table(labels.title("applications", lang), columns, rows)
+    return Table("applications", columns, rows)
 
 
 def history_table(portal_id: int, filters: Filters, lang: str) -> Table:
@@ -179,7 +179,7 @@ def history_table(portal_id: int, filters: Filters, lang: str) -> Table:
         Column("stage", values=True),
         Column("stage_changed_on"),
     )
-    return Table(labels.title("history", lang), columns, rows)
+    return Table("history", columns, rows)
 
 
 def _stream(statement: Any) -> Iterator[Any]:

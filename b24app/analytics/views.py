@@ -7,6 +7,7 @@ saves the file itself.
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
 from sqlalchemy import select
@@ -186,7 +187,12 @@ def export_dashboard(file_format: str) -> Response:
 
 def download(content: bytes, file_name: str, media_type: str) -> Response:
     response = Response(content, mimetype=media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    # Headers are Latin-1, and report names keep Cyrillic: the UTF-8 name goes in
+    # `filename*` (RFC 6266) with an ASCII fallback for old clients.
+    fallback = file_name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name)}"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -194,8 +200,11 @@ def download(content: bytes, file_name: str, media_type: str) -> Response:
 @bp.post("/universities/<int:university_id>/reports")
 @frame_session_required(admin=True)
 def request_report(university_id: int) -> str:
-    """Queue a report pack for one university and show its progress."""
+    """Queue a report pack (XLSX, or PDF with `format=pdf`) and show its progress."""
     session = current_session()
+    file_format = request.form.get("format") or "xlsx"
+    if file_format not in report_jobs.BUILDERS:
+        abort(400, description=f"invalid format {file_format!r}: use xlsx or pdf")
     run = report_jobs.request_report(
         current_portal().id,
         _live_university_id(university_id),
@@ -203,6 +212,7 @@ def request_report(university_id: int) -> str:
         session.lang,
         user_id=session.user_id,
         attach_to_crm=request.form.get("attach_to_crm") == "1",
+        file_format=file_format,
     )
     log.info(
         "report %s requested by user %s, portal %s",
@@ -237,5 +247,5 @@ def report_download(run_id: int) -> Response:
     if path is None:
         abort(404)
     return download(
-        path.read_bytes(), run.file_name or path.name, exports.XLSX_MEDIA_TYPE
+        path.read_bytes(), run.file_name or path.name, report_jobs.media_type(run)
     )

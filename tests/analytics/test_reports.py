@@ -10,12 +10,11 @@ from rq import Queue, SimpleWorker
 
 from b24app.analytics import Filters
 from b24app.analytics.models import ReportRun, ReportSchedule, ReportStatus
-from b24app.analytics.report_jobs import (
+from b24app.analytics.report_jobs import report_file, request_report
+from b24app.analytics.report_schedules import (
     check_due_schedules,
     create_schedule,
     next_run_at,
-    report_file,
-    request_report,
 )
 from b24app.extensions import db
 from b24app.jobs import get_jobs
@@ -169,5 +168,49 @@ def test_schedule_check_registered_as_periodic(app):
 
     job = PERIODIC_JOBS["report-schedules"]
 
-    assert job.func_path == "b24app.analytics.report_jobs.check_due_schedules"
+    assert job.func_path == "b24app.analytics.report_schedules.check_due_schedules"
     assert job.queue == "reports"
+
+
+def test_pdf_pack_attached_to_company_timeline(app, program, tmp_path):
+    app.instance_path = str(tmp_path)
+    db.session.get(University, program["U1"]).bitrix_id = 77
+    db.session.commit()
+
+    run = request_report(
+        program.portal_id, program["U1"], attach_to_crm=True, file_format="pdf"
+    )
+    run_reports_queue(app)
+    db.session.expire_all()
+
+    run = db.session.get(ReportRun, run.id)
+    fields = db.session.query(CrmOutbox).one().payload["fields"]
+    assert run.status == ReportStatus.SUCCEEDED
+    assert run.file_name.endswith(".pdf")
+    assert report_file(run).read_bytes().startswith(b"%PDF-")
+    assert fields["FILES"][0][0] == run.file_name
+
+
+def test_report_rejects_unknown_format(program):
+    with pytest.raises(ValueError, match="invalid report format"):
+        request_report(program.portal_id, program["U1"], file_format="docx")
+
+    assert db.session.query(ReportRun).count() == 0
+
+
+def test_schedule_both_formats_queues_two_runs(app, program, tmp_path):
+    app.instance_path = str(tmp_path)
+    schedule = create_schedule(
+        program.portal_id, "weekly", program["U2"], lang="en", file_format="both"
+    )
+    schedule.next_run_at = datetime(2026, 10, 1, 5, tzinfo=UTC)
+    db.session.commit()
+
+    queued = check_due_schedules(datetime(2026, 10, 1, 6, tzinfo=UTC))
+    run_reports_queue(app)
+
+    runs = db.session.query(ReportRun).order_by(ReportRun.id).all()
+    assert queued == 2
+    assert [run.parameters["format"] for run in runs] == ["xlsx", "pdf"]
+    assert {run.parameters["lang"] for run in runs} == {"en"}
+    assert {run.status for run in runs} == {ReportStatus.SUCCEEDED}
