@@ -16,6 +16,7 @@ from b24app.placements.admin_views import editor_context, rules_context
 from b24app.placements.blueprint import bp, optional_id, page_number, search_text
 from b24app.placements.labels import INTERNSHIP_STATUSES, STAGES
 from b24app.placements.queries import named_choices
+from b24app.placements.reports import reports_context
 from b24app.placements.settings_views import settings_context
 from b24app.program.models import Employer, University
 from b24app.web.htmx import is_htmx_request, page_layout
@@ -23,7 +24,7 @@ from b24app.web.messages import render_message
 from b24app.web.session import current_portal, current_session, frame_session_required
 
 LIST_SECTIONS = ("universities", "employers", "students", "internships", "applications")
-ADMIN_SECTIONS = ("terms", "partnerships", "settings")
+ADMIN_SECTIONS = ("terms", "partnerships", "reports", "settings")
 SECTIONS = (*LIST_SECTIONS, "rules", *ADMIN_SECTIONS)
 
 
@@ -73,6 +74,8 @@ def section_context(section: str) -> dict[str, Any]:
         context.update(rules_context(portal_id))
     elif section in ("terms", "partnerships"):
         context.update(editor_context(section, portal_id))
+    elif section == "reports":
+        context.update(reports_context(portal_id))
     elif section == "settings":
         context.update(settings_context(portal_id))
     return context

@@ -40,6 +40,7 @@ SECTIONS = {
     "rules": _l("Routing rules"),
     "terms": _l("Terms"),
     "partnerships": _l("Partnerships"),
+    "reports": _l("Reports"),
     "settings": _l("Settings"),
 }
 

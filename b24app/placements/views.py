@@ -18,6 +18,7 @@ from b24app.placements import (  # noqa: F401  (their routes join `bp`)
     app_views,
     card_views,
     queries,
+    report_views,
     settings_views,
 )
 from b24app.placements import context as tab_context

@@ -1,0 +1,146 @@
+"""Report schedules in the app page (admins only): list, create, pause, run now.
+
+Every form posts with the session token in `_session`, so the section works
+without JavaScript: a plain POST gets the whole app page back. htmx posts get
+the section fragment. Bad input re-renders the section with the message and
+status 422; a schedule of another portal gets 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, render_template, request
+from redis.exceptions import RedisError
+
+from b24app.analytics import report_schedules
+from b24app.analytics.models import ReportRun
+from b24app.analytics.report_schedules import ScheduleError, ScheduleNotFound
+from b24app.extensions import db
+from b24app.placements.app_views import render_app_page
+from b24app.placements.blueprint import bp
+from b24app.placements.reports import reports_context, schedule_fields
+from b24app.tenancy.scoping import scoped
+from b24app.web.htmx import is_htmx_request, stop_polling
+from b24app.web.messages import render_message
+from b24app.web.session import current_portal, current_session, frame_session_required
+
+log = logging.getLogger(__name__)
+
+# A batch of "run now" for every university can be long; the progress list
+# polls for at most this many runs.
+MAX_BATCH_RUNS = 500
+BATCH_POLL = "every 1s"
+
+
+def reports_response(status: int = 200, **extra: Any) -> Response:
+    """Return the section: a fragment for htmx, else the whole app page."""
+    if not is_htmx_request():
+        return Response(render_app_page("reports", **extra), status)
+    context = reports_context(current_portal().id, **extra)
+    body = render_template("placements/_section_reports.html", **context)
+    return Response(body, status)
+
+
+def change_schedule(change: Callable[[int], Any], what: str) -> Response:
+    """Run `change(portal_id)` and respond with the section.
+
+    ScheduleError becomes 422 with its message, ScheduleNotFound 404, and an
+    unreachable queue 503 with the section and a notice.
+    """
+    portal_id = current_portal().id
+    try:
+        result = change(portal_id)
+    except ScheduleNotFound:
+        return render_message(404, "not_found")
+    except ScheduleError as error:
+        db.session.rollback()
+        return reports_response(422, error=str(error))
+    except RedisError as error:
+        db.session.rollback()
+        log.warning("portal %s: %s not queued: %s", portal_id, what, error)
+        return reports_response(503, notice="queue_unavailable")
+
+    log.info("portal %s: %s by user %s", portal_id, what, current_session().user_id)
+    batch = result if isinstance(result, list) else []
+    return reports_response(batch=batch)
+
+
+@bp.post("/b24/app/reports/schedules")
+@frame_session_required(admin=True)
+def create_report_schedule() -> Response:
+    """Add a report schedule for one university or for all of them."""
+    user_id = current_session().user_id
+
+    def create(portal_id: int) -> None:
+        fields = schedule_fields(request.form)
+        report_schedules.create_schedule(portal_id, user_id=user_id, **fields)
+
+    return change_schedule(create, "report schedule created")
+
+
+@bp.post("/b24/app/reports/schedules/<int:schedule_id>/pause")
+@frame_session_required(admin=True)
+def pause_report_schedule(schedule_id: int) -> Response:
+    """Stop a schedule until it is resumed."""
+    return change_schedule(
+        lambda portal_id: report_schedules.pause_schedule(portal_id, schedule_id),
+        f"report schedule {schedule_id} paused",
+    )
+
+
+@bp.post("/b24/app/reports/schedules/<int:schedule_id>/resume")
+@frame_session_required(admin=True)
+def resume_report_schedule(schedule_id: int) -> Response:
+    """Let a paused schedule run again from its next date."""
+    return change_schedule(
+        lambda portal_id: report_schedules.resume_schedule(portal_id, schedule_id),
+        f"report schedule {schedule_id} resumed",
+    )
+
+
+@bp.post("/b24/app/reports/schedules/<int:schedule_id>/delete")
+@frame_session_required(admin=True)
+def delete_report_schedule(schedule_id: int) -> Response:
+    """Delete a schedule; the packs it built stay downloadable."""
+    return change_schedule(
+        lambda portal_id: report_schedules.delete_schedule(portal_id, schedule_id),
+        f"report schedule {schedule_id} deleted",
+    )
+
+
+@bp.post("/b24/app/reports/schedules/<int:schedule_id>/run")
+@frame_session_required(admin=True)
+def run_report_schedule(schedule_id: int) -> Response:
+    """Queue the schedule's report packs now and show their progress."""
+    user_id = current_session().user_id
+    return change_schedule(
+        lambda portal_id: report_schedules.run_schedule_now(
+            portal_id, schedule_id, user_id
+        ),
+        f"report schedule {schedule_id} run",
+    )
+
+
+@bp.get("/b24/app/reports/runs")
+@frame_session_required(admin=True)
+def report_batch_progress() -> Response:
+    """Show the progress of the runs in `run` (repeated); 286 once all finished."""
+    run_ids = request.args.getlist("run", type=int)
+    if not run_ids or len(run_ids) > MAX_BATCH_RUNS:
+        abort(400, description=f"give 1 to {MAX_BATCH_RUNS} run ids")
+
+    runs = list(
+        db.session.execute(
+            scoped(ReportRun, current_portal().id)
+            .where(ReportRun.id.in_(run_ids))
+            .order_by(ReportRun.id)
+        ).scalars()
+    )
+    body = render_template("placements/_report_batch.html", batch=runs)
+    response = Response(body)
+    if all(run.is_finished for run in runs):
+        stop_polling(response)
+    return response
