@@ -1,4 +1,4 @@
-"""Report schedules: when each portal's report packs are built, and by whom.
+"""Report schedules: when report packs are built, and for which universities.
 
 An admin sets a schedule per portal for one university or all of them. The
 periodic `check_due_schedules` job queues a batch of runs for every schedule
@@ -41,7 +41,7 @@ class ScheduleNotFound(LookupError):
 
 
 def check_due_schedules(now: datetime | None = None) -> int:
-    """Queue the report packs of every due schedule; returns how many were queued."""
+    """Queue the report packs of every due schedule and return how many were queued."""
     now = now or utcnow()
     due = db.session.execute(
         select(ReportSchedule)
@@ -66,6 +66,8 @@ def queue_batch(
     The previous batch's error is cleared first, so `last_error` always
     belongs to the latest batch.
     """
+    # NOTE: each run is committed before it is enqueued, so a Redis outage in
+    # the middle of a batch leaves the remaining rows "queued" with no job.
     schedule.last_error = ""
     db.session.commit()
 

@@ -29,10 +29,9 @@ from b24app.web.session import current_portal, current_session, frame_session_re
 
 log = logging.getLogger(__name__)
 
-# A batch of "run now" for every university can be long; the progress list
-# polls for at most this many runs.
+# A "run now" of an all-universities schedule queues one run per university
+# and format, and the progress request lists them all in its query.
 MAX_BATCH_RUNS = 500
-BATCH_POLL = "every 1s"
 
 
 def reports_response(status: int = 200, **extra: Any) -> Response:
@@ -44,7 +43,7 @@ def reports_response(status: int = 200, **extra: Any) -> Response:
     return Response(body, status)
 
 
-def change_schedule(change: Callable[[int], Any], what: str) -> Response:
+def change_schedule(change: Callable[[int], Any], action: str) -> Response:
     """Run `change(portal_id)` and respond with the section.
 
     ScheduleError becomes 422 with its message, ScheduleNotFound 404, and an
@@ -60,10 +59,10 @@ def change_schedule(change: Callable[[int], Any], what: str) -> Response:
         return reports_response(422, error=str(error))
     except RedisError as error:
         db.session.rollback()
-        log.warning("portal %s: %s not queued: %s", portal_id, what, error)
+        log.warning("portal %s: %s failed to queue: %s", portal_id, action, error)
         return reports_response(503, notice="queue_unavailable")
 
-    log.info("portal %s: %s by user %s", portal_id, what, current_session().user_id)
+    log.info("portal %s: %s by user %s", portal_id, action, current_session().user_id)
     batch = result if isinstance(result, list) else []
     return reports_response(batch=batch)
 

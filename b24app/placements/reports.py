@@ -42,7 +42,7 @@ def reports_context(portal_id: int, **extra: Any) -> dict[str, Any]:
 
 
 def schedule_fields(form: Mapping[str, str]) -> dict[str, Any]:
-    """Parse the new-schedule form; raises ScheduleError naming the bad value."""
+    """Parse the new-schedule form, raising ScheduleError that names a bad value."""
     frequency = form.get("frequency", "")
     if frequency not in {item.value for item in ScheduleFrequency}:
         raise ScheduleError(
