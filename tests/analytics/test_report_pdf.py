@@ -9,6 +9,8 @@ from pypdf import PdfReader
 from b24app.analytics import Filters
 from b24app.analytics.organizations import NotFound
 from b24app.analytics.report_pdf import build_university_pdf, employer_seats
+from b24app.extensions import db
+from b24app.program.models import Student
 
 
 def pdf_lines(content: bytes) -> list[str]:
@@ -123,3 +125,28 @@ def test_employer_seats_sum_partnerships():
         "A": {"agreed": 1, "used": 1, "left": 0},
         "B": {"agreed": 5, "used": 3, "left": 2},
     }
+
+
+def test_pdf_student_list_spans_pages(program):
+    for number in range(80):
+        db.session.add(
+            Student(
+                portal_id=program.portal_id,
+                university_id=program["U4"],
+                first_name=f"Имя{number:02d}",
+                last_name="Сгенерированный",
+                programme="Информатика и вычислительная техника, прикладная математика",
+            )
+        )
+    db.session.commit()
+
+    content = build_university_pdf(program.portal_id, program["U4"], Filters(), "en")
+    lines = pdf_lines(content)
+
+    headings = [line for line in lines if line.startswith("Student E-mail")]
+    assert len(headings) >= 2
+    assert sum("Сгенерированный Имя" in line for line in lines) == 80
+    first = next(line for line in lines if "Сгенерированный Имя00" in line)
+    assert "Информатика и" in first
+    assert first.endswith("… 0 0")
+    assert "прикладная" not in first

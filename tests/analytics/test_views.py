@@ -188,3 +188,48 @@ def test_figures_are_json_serialisable(client, program):
     body = htmx_get(client, "/analytics/dashboard.json", token(program)).get_data()
 
     assert json.loads(body)["funnel"][0]["reached"] == 8
+
+
+def test_university_stats_offer_report_to_admin(client, program):
+    url = f"/analytics/universities/{program['U1']}"
+
+    admin_page = htmx_get(client, url, token(program, admin=True)).get_data(True)
+    user_page = htmx_get(client, url, token(program)).get_data(True)
+
+    assert f'data-report-request="{program["U1"]}"' in admin_page
+    assert 'value="pdf"' in admin_page
+    assert "data-report-request" not in user_page
+
+
+def test_pdf_report_requested_and_downloaded(app, client, program, tmp_path):
+    app.instance_path = str(tmp_path)
+    admin = token(program, admin=True)
+
+    queued = client.post(
+        f"/analytics/universities/{program['U1']}/reports",
+        data={"format": "pdf"},
+        headers={SESSION_HEADER: admin, "HX-Request": "true"},
+    ).get_data(as_text=True)
+    run_id = int(queued.split('data-report="')[1].split('"')[0])
+    redis = get_jobs(app).redis
+    SimpleWorker([Queue("reports", connection=redis)], connection=redis).work(
+        burst=True
+    )
+    download = client.post(
+        f"/analytics/reports/{run_id}/download", data={SESSION_FIELD: admin}
+    )
+
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    assert download.data.startswith(b"%PDF-")
+    assert ".pdf" in download.headers["Content-Disposition"]
+
+
+def test_report_request_rejects_unknown_format(client, program):
+    response = client.post(
+        f"/analytics/universities/{program['U1']}/reports",
+        data={"format": "docx"},
+        headers={SESSION_HEADER: token(program, admin=True), "HX-Request": "true"},
+    )
+
+    assert response.status_code == 400
