@@ -46,8 +46,9 @@ def reports_response(status: int = 200, **extra: Any) -> Response:
 def change_schedule(change: Callable[[int], Any], action: str) -> Response:
     """Run `change(portal_id)` and respond with the section.
 
-    ScheduleError becomes 422 with its message, ScheduleNotFound 404, and an
-    unreachable queue 503 with the section and a notice.
+    ScheduleError becomes 422 with its message and ScheduleNotFound 404. An
+    unreachable queue gets the section with a notice and status 200, as the
+    settings section does, because htmx swaps no 5xx response into the page.
     """
     portal_id = current_portal().id
     try:
@@ -60,7 +61,7 @@ def change_schedule(change: Callable[[int], Any], action: str) -> Response:
     except RedisError as error:
         db.session.rollback()
         log.warning("portal %s: %s failed to queue: %s", portal_id, action, error)
-        return reports_response(503, notice="queue_unavailable")
+        return reports_response(notice="queue_unavailable")
 
     log.info("portal %s: %s by user %s", portal_id, action, current_session().user_id)
     batch = result if isinstance(result, list) else []

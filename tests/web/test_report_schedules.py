@@ -1,6 +1,6 @@
 """Report schedules section: list, create, pause, resume, delete, run now."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from rq import Queue, SimpleWorker
@@ -272,3 +272,67 @@ def test_batch_progress_needs_run_ids(client, mirror):
     response = client.get("/b24/app/reports/runs", headers=headers(mirror))
 
     assert response.status_code == 400
+
+
+def test_delete_keeps_built_runs(app, client, mirror, tmp_path):
+    app.instance_path = str(tmp_path)
+    university = university_of(mirror)
+    client.post(
+        CREATE_URL,
+        data=schedule_form(university_id=str(university.id)),
+        headers=headers(mirror),
+    )
+    [schedule] = schedules_of(mirror)
+    client.post(
+        f"/b24/app/reports/schedules/{schedule.id}/run", headers=headers(mirror)
+    )
+    work_reports(app)
+
+    client.post(
+        f"/b24/app/reports/schedules/{schedule.id}/delete", headers=headers(mirror)
+    )
+    db.session.expire_all()
+
+    [run] = db.session.execute(
+        db.select(ReportRun).where(ReportRun.portal_id == mirror.portal.id)
+    ).scalars()
+    assert run.schedule_id is None
+    assert run.status == ReportStatus.SUCCEEDED
+    section = client.get("/b24/app/section/reports", headers=headers(mirror))
+    assert f'data-run="{run.id}"' in section.text
+
+
+def test_resume_moves_past_run_to_future(client, mirror):
+    client.post(CREATE_URL, data=schedule_form(), headers=headers(mirror))
+    [schedule] = schedules_of(mirror)
+    schedule.active = False
+    schedule.next_run_at = datetime(2020, 1, 6, 5, tzinfo=UTC)
+    db.session.commit()
+
+    client.post(
+        f"/b24/app/reports/schedules/{schedule.id}/resume", headers=headers(mirror)
+    )
+
+    db.session.refresh(schedule)
+    assert schedule.active is True
+    assert schedule.next_run_at > datetime.now(UTC)
+
+
+def test_finished_end_of_term_cannot_resume(client, mirror):
+    schedule = ReportSchedule(
+        portal_id=mirror.portal.id,
+        frequency="end_of_term",
+        active=False,
+        last_run_at=datetime(2026, 7, 1, 5, tzinfo=UTC),
+    )
+    db.session.add(schedule)
+    db.session.commit()
+
+    response = client.post(
+        f"/b24/app/reports/schedules/{schedule.id}/resume", headers=headers(mirror)
+    )
+
+    assert response.status_code == 422
+    assert "create a new schedule" in response.text
+    db.session.refresh(schedule)
+    assert schedule.active is False
