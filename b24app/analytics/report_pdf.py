@@ -190,7 +190,7 @@ def add_funnel(document: ReportDocument, funnel: list[dict[str, Any]]) -> None:
     document.ln(LINE)
     document.heading(labels.title("funnel", lang))
     titles = ("stage", "reached", "conversion_from_previous", "conversion_from_start")
-    with document.table(col_widths=(30, 40, 75, 45), width=190) as table:
+    with document.table(col_widths=(40, 38, 70, 42), width=190) as table:
         heading = table.row()
         for key in titles:
             heading.cell(labels.title(key, lang))
@@ -312,7 +312,12 @@ def draw_bar_chart(document: ReportDocument, bars: list[tuple]) -> None:
             document.add_page()
         y = document.get_y()
         document.set_xy(left, y)
-        document.cell(CHART_LABEL_WIDTH, CHART_BAR_HEIGHT, label[:40])
+        document.cell(
+            CHART_LABEL_WIDTH,
+            CHART_BAR_HEIGHT,
+            fit_text(document, label, CHART_LABEL_WIDTH),
+        )
+
         bar_left = left + CHART_LABEL_WIDTH
         document.set_fill_color(*(SECOND_BAR_COLOR if len(values) > 1 else BAR_COLOR))
         document.rect(bar_left, y, values[0] * scale, CHART_BAR_HEIGHT, style="F")
@@ -321,10 +326,14 @@ def draw_bar_chart(document: ReportDocument, bars: list[tuple]) -> None:
             inset = CHART_BAR_HEIGHT / 4
             width = values[1] * scale
             document.rect(bar_left, y + inset, width, CHART_BAR_HEIGHT / 2, style="F")
-        document.set_xy(bar_left + values[0] * scale + 2, y)
+
+        # The numbers go after the longer bar: more seats can be used than agreed.
+        document.set_xy(bar_left + max(values) * scale + 2, y)
         document.cell(20, CHART_BAR_HEIGHT, " / ".join(str(value) for value in values))
         document.set_y(y + CHART_BAR_HEIGHT + 2)
 
+    # fpdf2 tables fill their heading cells with the current fill colour.
+    document.set_fill_color(255)
     document.set_font(FONT, "", 10)
 
 
@@ -340,6 +349,7 @@ def draw_legend(document: ReportDocument, first: str, second: str) -> None:
         document.cell(width, 5, text)
         x += width + 5
     document.set_y(y + 8)
+    document.set_fill_color(255)
     document.set_font(FONT, "", 10)
 
 

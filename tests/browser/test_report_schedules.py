@@ -9,6 +9,7 @@ from b24app.extensions import db
 from b24app.program.models import University
 
 from .test_card_actions import run_jobs
+from .test_card_tabs import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +25,9 @@ def open_reports(page, portal, user: int = 1, lang: str = "en"):
 def test_schedule_run_now_and_download(app, browser, portal, mirror, tmp_path):
     app.instance_path = str(tmp_path)
     university = db.session.get(University, mirror.student.university_id)
-    context = browser.new_context(accept_downloads=True)
+    context = browser.new_context(
+        accept_downloads=True, viewport={"width": 1100, "height": 900}
+    )
     page = context.new_page()
     frame = open_reports(page, portal)
 
@@ -45,6 +48,8 @@ def test_schedule_run_now_and_download(app, browser, portal, mirror, tmp_path):
     frame.locator("[data-report-batch='running']").wait_for(timeout=10_000)
     run_jobs(app, ["reports"])
     frame.locator("[data-report-batch='done']").wait_for(timeout=15_000)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "app-reports-en.png"), full_page=True)
 
     run = db.session.execute(
         db.select(ReportRun).where(ReportRun.schedule_id == schedule.id)
