@@ -23,7 +23,7 @@ from b24app.placements.app_views import render_app_page
 from b24app.placements.blueprint import bp
 from b24app.placements.reports import reports_context, schedule_fields
 from b24app.tenancy.scoping import scoped
-from b24app.web.htmx import is_htmx_request, stop_polling
+from b24app.web.htmx import hx_trigger, is_htmx_request, stop_polling
 from b24app.web.messages import render_message
 from b24app.web.session import current_portal, current_session, frame_session_required
 
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # A "run now" of an all-universities schedule queues one run per university
 # and format, and the progress request lists them all in its query.
 MAX_BATCH_RUNS = 500
+# Sent with the last progress response of a batch, so the list of recent
+# packs reloads and shows the new files.
+REPORTS_FINISHED_EVENT = "b24app:reports-finished"
 
 
 def reports_response(status: int = 200, **extra: Any) -> Response:
@@ -104,7 +107,7 @@ def resume_report_schedule(schedule_id: int) -> Response:
 @bp.post("/b24/app/reports/schedules/<int:schedule_id>/delete")
 @frame_session_required(admin=True)
 def delete_report_schedule(schedule_id: int) -> Response:
-    """Delete a schedule; the packs it built stay downloadable."""
+    """Delete a schedule. The packs it built stay downloadable."""
     return change_schedule(
         lambda portal_id: report_schedules.delete_schedule(portal_id, schedule_id),
         f"report schedule {schedule_id} deleted",
@@ -127,10 +130,10 @@ def run_report_schedule(schedule_id: int) -> Response:
 @bp.get("/b24/app/reports/runs")
 @frame_session_required(admin=True)
 def report_batch_progress() -> Response:
-    """Show the progress of the runs in `run` (repeated); 286 once all finished."""
+    """Show the progress of the runs in the repeated `run` values, 286 once done."""
     run_ids = request.args.getlist("run", type=int)
     if not run_ids or len(run_ids) > MAX_BATCH_RUNS:
-        abort(400, description=f"give 1 to {MAX_BATCH_RUNS} run ids")
+        abort(400, description=f"invalid run list: pass 1 to {MAX_BATCH_RUNS} run ids")
 
     runs = list(
         db.session.execute(
@@ -143,4 +146,13 @@ def report_batch_progress() -> Response:
     response = Response(body)
     if all(run.is_finished for run in runs):
         stop_polling(response)
+        hx_trigger(response, REPORTS_FINISHED_EVENT)
     return response
+
+
+@bp.get("/b24/app/reports/recent")
+@frame_session_required(admin=True)
+def recent_report_runs() -> str:
+    """Return the list of the portal's latest report packs."""
+    context = reports_context(current_portal().id)
+    return render_template("placements/_report_recent.html", **context)

@@ -48,6 +48,9 @@ def test_schedule_run_now_and_download(app, browser, portal, mirror, tmp_path):
     frame.locator("[data-report-batch='running']").wait_for(timeout=10_000)
     run_jobs(app, ["reports"])
     frame.locator("[data-report-batch='done']").wait_for(timeout=15_000)
+    frame.locator("[data-recent-runs] [data-status='succeeded']").wait_for(
+        timeout=10_000
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "app-reports-en.png"), full_page=True)
 

@@ -220,6 +220,7 @@ def test_run_now_builds_each_format(app, client, mirror, tmp_path):
     progress = client.get(f"/b24/app/reports/runs?{query}", headers=headers(mirror))
     db.session.expire_all()
     assert progress.status_code == 286
+    assert "b24app:reports-finished" in progress.headers["HX-Trigger"]
     assert {run.status for run in runs} == {ReportStatus.SUCCEEDED}
     assert {run.file_name.rsplit(".", 1)[1] for run in runs} == {"pdf", "xlsx"}
     assert schedules_of(mirror)[0].last_run_at is not None
@@ -336,3 +337,12 @@ def test_finished_end_of_term_cannot_resume(client, mirror):
     assert "create a new schedule" in response.text
     db.session.refresh(schedule)
     assert schedule.active is False
+
+
+def test_recent_runs_fragment(client, mirror):
+    response = client.get("/b24/app/reports/recent", headers=headers(mirror))
+    refused = client.get("/b24/app/reports/recent", headers=non_admin(mirror))
+
+    assert response.status_code == 200
+    assert 'id="recent-reports"' in response.text
+    assert refused.status_code == 403
