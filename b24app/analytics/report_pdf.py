@@ -83,7 +83,7 @@ def build_university_pdf(
     lang: str,
     report_progress: Progress | None = None,
 ) -> bytes:
-    """Write the PDF pack; `report_progress` receives 0-100 as parts are done.
+    """Build the PDF pack and return its bytes, reporting 0-100 as parts are done.
 
     Raises organizations.NotFound for a university outside the portal or deleted.
     """

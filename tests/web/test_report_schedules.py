@@ -214,6 +214,8 @@ def test_run_now_builds_each_format(app, client, mirror, tmp_path):
     assert response.status_code == 200
     assert "data-report-batch" in response.text
     assert sorted(run.parameters["format"] for run in runs) == ["pdf", "xlsx"]
+    first, second = sorted(run.id for run in runs)
+    assert f"/b24/app/reports/runs?run={first}&amp;run={second}" in response.text
 
     work_reports(app)
     query = "&".join(f"run={run.id}" for run in runs)
