@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import re
 from typing import Any
@@ -125,6 +127,9 @@ class CrmData:
         self._category_ids = itertools.count(1)
         self._userfield_ids = itertools.count(101)
         self._timeline_ids = itertools.count(1)
+        self._file_ids = itertools.count(1)
+        # The decoded content of files attached to timeline comments, by file id.
+        self.timeline_files: dict[int, bytes] = {}
         self.categories[0] = {
             "id": 0,
             "name": "General",
@@ -467,14 +472,50 @@ class CrmData:
             raise RestError("NOT_FOUND", "Owner entity not found.")
         if not fields.get("COMMENT"):
             raise RestError("ERROR_EMPTY_COMMENT", "Empty comment message.")
+        author_id = int(fields.get("AUTHOR_ID") or user_id)
+        files = self._comment_files(fields.get("FILES"), author_id)
         comment_id = next(self._timeline_ids)
         self.timeline[comment_id] = {
             "ID": str(comment_id),
             "CREATED": iso(now()),
             "ENTITY_ID": str(entity_id),
             "ENTITY_TYPE": entity_type,
-            "AUTHOR_ID": str(fields.get("AUTHOR_ID") or user_id),
+            "AUTHOR_ID": str(author_id),
             "COMMENT": str(fields["COMMENT"]),
-            "FILES": [],
+            "FILES": files or [],
         }
         return comment_id
+
+    def _comment_files(self, files: Any, author_id: int) -> dict[str, Any]:
+        """Store the attached [name, base64 content] pairs as Bitrix24 lists them.
+
+        Bitrix24 returns FILES keyed by disk file id with the name and size in
+        bytes (REST docs, crm.timeline.comment.get). The decoded content goes to
+        `timeline_files` by file id, outside the REST output, so a test can read
+        the file it received.
+        """
+        stored: dict[str, Any] = {}
+        for item in as_list(files):
+            pair = as_list(item)
+            if len(pair) != 2:
+                raise RestError(
+                    "ERROR_ARGUMENT", "Invalid FILES item: use [name, base64 content]."
+                )
+            name, encoded = pair
+            try:
+                content = base64.b64decode(str(encoded), validate=True)
+            except binascii.Error:
+                raise RestError(
+                    "ERROR_ARGUMENT", f"File {name!r} is not valid base64."
+                ) from None
+            file_id = next(self._file_ids)
+            stored[str(file_id)] = {
+                "id": file_id,
+                "date": iso(now()),
+                "type": "file",
+                "name": str(name),
+                "size": len(content),
+                "authorId": author_id,
+            }
+            self.timeline_files[file_id] = content
+        return stored

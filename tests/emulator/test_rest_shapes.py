@@ -316,6 +316,46 @@ def test_timeline_comment_add_and_list(emulator: EmulatorServer, rest) -> None:
     )
 
 
+def test_timeline_comment_keeps_files(emulator: EmulatorServer, rest) -> None:
+    company_id = rest.result("crm.company.add", {"fields": {"TITLE": "Вуз"}})
+    comment_id = rest.result(
+        "crm.timeline.comment.add",
+        {
+            "fields": {
+                "ENTITY_ID": company_id,
+                "ENTITY_TYPE": "company",
+                "COMMENT": "Отчёт",
+                "FILES": [["отчёт.pdf", "JVBERi0xLjQK"]],
+            }
+        },
+    )
+
+    comment = rest.result("crm.timeline.comment.get", {"id": comment_id})
+    [attached] = comment["FILES"].values()
+    assert attached["name"] == "отчёт.pdf"
+    assert attached["size"] == len(b"%PDF-1.4\n")
+    assert emulator.state.crm.timeline_files[attached["id"]] == b"%PDF-1.4\n"
+
+
+def test_timeline_comment_rejects_bad_file(rest) -> None:
+    company_id = rest.result("crm.company.add", {"fields": {"TITLE": "Вуз"}})
+
+    response = rest.call(
+        "crm.timeline.comment.add",
+        {
+            "fields": {
+                "ENTITY_ID": company_id,
+                "ENTITY_TYPE": "company",
+                "COMMENT": "Отчёт",
+                "FILES": [["отчёт.pdf", "not base64!"]],
+            }
+        },
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "ERROR_ARGUMENT"
+
+
 def test_empty_object_is_php_array(rest) -> None:
     response = rest.call("event.offline.list")
     assert response.json()["result"] == []
