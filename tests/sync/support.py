@@ -1,10 +1,12 @@
 """Helpers for sync tests: an installed emulated portal with the program's CRM
 layout, edits made as a portal user, and a record-by-record mirror comparison."""
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import redis as redis_client
 import requests
 from rq import Queue, SimpleWorker
 
@@ -388,3 +390,38 @@ def _application_fields(sync: SyncPortal, n: int, ids: dict[str, list[int]]) -> 
         "CONTACT_ID": student,
         sync.field("internship_deal"): internship,
     }
+
+
+def sync_command_env(
+    app, emulator, *, burst: int = 50, rate: float = 2.0
+) -> dict[str, str]:
+    """Environment for a `b24app` child process that uses the test's services."""
+    config = app.config
+    settings = {
+        "DATABASE_URL": config["DATABASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "SECRET_KEY": config["SECRET_KEY"],
+        "B24_TOKEN_KEY": config["B24_TOKEN_KEY"],
+        "B24_CLIENT_ID": config["B24_CLIENT_ID"],
+        "B24_CLIENT_SECRET": config["B24_CLIENT_SECRET"],
+        "B24_ALLOW_INSECURE_PORTALS": "1",
+        "B24_PORTAL_DOMAINS": emulator.domain,
+        "B24_OAUTH_SERVERS": emulator.base_url + "/",
+        # The client paces itself to the emulator's bucket instead of hitting it.
+        "B24_RATE_LIMIT_BURST": str(burst),
+        "B24_RATE_LIMIT_RATE": str(rate),
+        "LOG_LEVEL": "WARNING",
+    }
+    return {**os.environ, **settings}
+
+
+def empty_client_buckets(redis_url: str) -> None:
+    """Delete the shared request buckets, which the install's requests filled.
+
+    The child's limiter admits one request at a time, so it would first wait
+    for the level the test process left behind to drain.
+    """
+    connection = redis_client.Redis.from_url(redis_url)
+    for key in connection.scan_iter("b24:limit:bucket:*"):
+        connection.delete(key)
+    connection.close()

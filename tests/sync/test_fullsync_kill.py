@@ -5,7 +5,6 @@ rate-limited emulator, so it takes a few seconds and can be killed between two
 committed chunks, the way an out-of-memory kill or a lost container stops it.
 """
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,13 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
-import redis
 
 from b24app.extensions import db
 from b24app.sync.fullsync import run_full_sync, start_full_sync
 from b24app.sync.models import RunStatus, SyncRun
 
-from .support import RequestCounter, mirror_differences, populate
+from .support import (
+    RequestCounter,
+    empty_client_buckets,
+    mirror_differences,
+    populate,
+    sync_command_env,
+)
 
 STUDENTS = 6000
 # The emulator admits two requests per second after a burst of three, and the
@@ -27,39 +31,6 @@ STUDENTS = 6000
 RATE_LIMIT = {"burst": 3, "rate": 2.0}
 CLIENT_BURST = 1
 CHECKPOINT_TIMEOUT = 20.0
-
-
-def sync_command_env(app, emulator) -> dict[str, str]:
-    """Environment for a `b24app` child process that uses the test's services."""
-    config = app.config
-    settings = {
-        "DATABASE_URL": config["DATABASE_URL"],
-        "REDIS_URL": config["REDIS_URL"],
-        "SECRET_KEY": config["SECRET_KEY"],
-        "B24_TOKEN_KEY": config["B24_TOKEN_KEY"],
-        "B24_CLIENT_ID": config["B24_CLIENT_ID"],
-        "B24_CLIENT_SECRET": config["B24_CLIENT_SECRET"],
-        "B24_ALLOW_INSECURE_PORTALS": "1",
-        "B24_PORTAL_DOMAINS": emulator.domain,
-        "B24_OAUTH_SERVERS": emulator.base_url + "/",
-        # The client paces itself to the emulator's bucket instead of hitting it.
-        "B24_RATE_LIMIT_BURST": str(CLIENT_BURST),
-        "B24_RATE_LIMIT_RATE": str(RATE_LIMIT["rate"]),
-        "LOG_LEVEL": "WARNING",
-    }
-    return {**os.environ, **settings}
-
-
-def empty_client_buckets(redis_url: str) -> None:
-    """Delete the shared request buckets, which the install's requests filled.
-
-    The child's limiter admits one request at a time, so it would first wait
-    for the level the test process left behind to drain.
-    """
-    connection = redis.Redis.from_url(redis_url)
-    for key in connection.scan_iter("b24:limit:bucket:*"):
-        connection.delete(key)
-    connection.close()
 
 
 def start_sync_process(portal_id: int, env: dict, log_path: Path) -> subprocess.Popen:
@@ -99,7 +70,9 @@ def wait_for_contact_checkpoint(process: subprocess.Popen, log_path: Path) -> Sy
 def test_killed_full_sync_resumes(app, sync_portal, tmp_path):
     populate(sync_portal, students=STUDENTS, applications=300)
     sync_portal.admin("POST", "limits", {"rate_limit": RATE_LIMIT})
-    env = sync_command_env(app, sync_portal.server)
+    env = sync_command_env(
+        app, sync_portal.server, burst=CLIENT_BURST, rate=RATE_LIMIT["rate"]
+    )
     log_path = tmp_path / "sync.log"
 
     empty_client_buckets(app.config["REDIS_URL"])
