@@ -2,8 +2,11 @@
 layout, edits made as a portal user, and a record-by-record mirror comparison."""
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import redis as redis_client
@@ -418,10 +421,29 @@ def sync_command_env(
 def empty_client_buckets(redis_url: str) -> None:
     """Delete the shared request buckets, which the install's requests filled.
 
-    The child's limiter admits one request at a time, so it would first wait
-    for the level the test process left behind to drain.
+    The child shares the bucket with the test process, so a full bucket would
+    make it wait for the level the test left behind to drain.
     """
     connection = redis_client.Redis.from_url(redis_url)
     for key in connection.scan_iter("b24:limit:bucket:*"):
         connection.delete(key)
     connection.close()
+
+
+def run_killed_child(
+    portal_id: int, scope: str, method: str, count: int, env: dict, log_path: Path
+) -> subprocess.CompletedProcess:
+    """Run `sync_child.py`, which kills itself after `count` successful `method` calls.
+
+    `scope` is a university id or "full". The child's stderr goes to `log_path`.
+    """
+    script = Path(__file__).with_name("sync_child.py")
+    arguments = [str(portal_id), scope, method, str(count)]
+    with log_path.open("w") as log_file:
+        return subprocess.run(
+            [sys.executable, str(script), *arguments],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            timeout=120,
+        )

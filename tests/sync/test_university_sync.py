@@ -7,9 +7,6 @@ and only the university sync can bring them in.
 
 import re
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -30,10 +27,9 @@ from .support import (
     mirror_differences,
     populate,
     run_jobs,
+    run_killed_child,
     sync_command_env,
 )
-
-CHILD = Path(__file__).with_name("sync_child.py")
 
 
 @pytest.fixture
@@ -207,24 +203,6 @@ def test_university_without_company_rejected(app, sync_portal, mirrored):
 STUDENTS = 3600
 
 
-def start_child(portal_id: int, university_id: int, env: dict, log_path: Path):
-    with log_path.open("w") as log_file:
-        return subprocess.run(
-            [
-                sys.executable,
-                str(CHILD),
-                str(portal_id),
-                str(university_id),
-                "crm.deal.list",
-                "2",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-            timeout=120,
-        )
-
-
 def test_killed_university_sync_resumes(app, sync_portal, tmp_path):
     ids = populate(sync_portal, students=STUDENTS, applications=STUDENTS)
     start_full_sync(sync_portal.portal_id, run_now=True)
@@ -245,7 +223,9 @@ def test_killed_university_sync_resumes(app, sync_portal, tmp_path):
     # The child dies when the deals of the second chunk of contacts arrive.
     log_path = tmp_path / "child.log"
     env = sync_command_env(app, sync_portal.server)
-    child = start_child(sync_portal.portal_id, university_id, env, log_path)
+    child = run_killed_child(
+        sync_portal.portal_id, str(university_id), "crm.deal.list", 2, env, log_path
+    )
     assert child.returncode == -signal.SIGKILL, log_path.read_text()[-2000:]
 
     db.session.expire_all()
