@@ -192,6 +192,25 @@ class RequestCounter:
         return len(self.calls)
 
 
+class StopAfter(RequestCounter):
+    """Interrupts the sync by raising after `limit` successful CRM requests.
+
+    Rate-limit retries and the users read do not count, so the interruption
+    lands at the same point of the export however busy the machine is.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __call__(self, method: str, outcome: str, seconds: float) -> None:
+        if outcome != "ok" or method == "user.get":
+            return
+        super().__call__(method, outcome, seconds)
+        if self.total == self.limit:
+            raise RuntimeError("worker killed in the middle of the sync")
+
+
 def emulator_rows(server: EmulatorServer, entity: str) -> Iterator[dict[str, Any]]:
     with server.state.lock:
         table = server.state.crm.tables[entity]

@@ -13,7 +13,7 @@ import pytest
 from b24app.extensions import db
 from b24app.program.models import Student, University
 from b24app.sync.cli import sync_group
-from b24app.sync.fullsync import start_full_sync
+from b24app.sync.fullsync import run_full_sync, start_full_sync
 from b24app.sync.models import CrmRecord, RunStatus, SyncRun
 from b24app.sync.university_sync import (
     NotInCrm,
@@ -23,6 +23,7 @@ from b24app.sync.university_sync import (
 
 from .support import (
     RequestCounter,
+    StopAfter,
     empty_client_buckets,
     mirror_differences,
     populate,
@@ -278,3 +279,37 @@ def test_cli_syncs_one_university(app, runner, sync_portal, mirrored):
     assert local_university(south).name == "University 1"
     assert unknown.exit_code != 0
     assert "university 424242 not found" in unknown.output
+
+
+def test_overlapping_full_run_keeps_university_rows(app, sync_portal):
+    """A university run between two attempts of a full run tombstones nothing."""
+    ids = populate(sync_portal, students=3000, applications=100)
+    start_full_sync(sync_portal.portal_id, run_now=True)
+    # The second full run stops after the first 2,500 contacts, so the
+    # university run below marks some contacts seen that the full run saw too.
+    with StopAfter(7), pytest.raises(RuntimeError):
+        start_full_sync(sync_portal.portal_id, run_now=True)
+    full_run = (
+        db.session.execute(
+            db.select(SyncRun).where(SyncRun.kind == "full").order_by(SyncRun.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    assert full_run.cursor["contact"]["last_id"] > 0
+
+    university_id = local_university(ids["university"][0]).id
+    start_university_sync(sync_portal.portal_id, university_id, run_now=True)
+    run_full_sync(full_run.id)
+
+    db.session.refresh(full_run)
+    tombstoned = (
+        db.session.execute(
+            db.select(CrmRecord).where(CrmRecord.deleted_at.is_not(None))
+        )
+        .scalars()
+        .all()
+    )
+    assert full_run.status == RunStatus.SUCCEEDED
+    assert tombstoned == []
+    assert mirror_differences(sync_portal) == []
