@@ -13,13 +13,14 @@ and only a "not found" tombstones it.
 """
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from b24app.extensions import db
-from b24app.jobs import enqueue, job_is_waiting
+from b24app.jobs import enqueue, get_jobs, job_is_waiting
 from b24app.program.models import University
 from b24app.sync.fetch import fetch_entities
 from b24app.sync.fullsync import (
@@ -56,52 +57,56 @@ def start_university_sync(
     """Create, resume or rejoin the university's sync run and start it.
 
     A run whose job is still queued or running is returned as it is, so two
-    requests share one run. Raises LookupError for a university outside the
-    portal and NotInCrm for one without a company.
+    requests share one run. With `run_now` (the CLI's `--now`, tests) the run
+    goes in this process even if its job is queued. Raises LookupError for a
+    university outside the portal and NotInCrm for one without a company.
     """
-    university = _lock_university(portal_id, university_id)
-    run = unfinished_run(portal_id, university_id)
-    if run is not None and run.job_id and not run_now and job_is_waiting(run.job_id):
-        db.session.commit()
-        log.info("portal %s: university sync run %s rejoined", portal_id, run.id)
-        return run
-
-    if run is None:
-        run = SyncRun(
-            portal_id=portal_id,
-            kind=KIND,
-            university_id=university.id,
-            cursor={"company_id": university.bitrix_id},
-            counts={},
-            totals={},
+    with _start_lock(portal_id, university_id):
+        run = _claim_run(portal_id, university_id)
+        if run.job_id and not run_now and job_is_waiting(run.job_id):
+            log.info("portal %s: university sync run %s rejoined", portal_id, run.id)
+            return run
+        log.info(
+            "portal %s: university %s sync run %s starts",
+            portal_id,
+            university_id,
+            run.id,
         )
-        db.session.add(run)
-    db.session.commit()
-    log.info(
-        "portal %s: university %s sync run %s starts", portal_id, university_id, run.id
-    )
+        if not run_now:
+            run.job_id = enqueue(
+                run_university_sync,
+                run.id,
+                queue=SYNC_QUEUE,
+                timeout=3600,
+                retries=len(RETRY_INTERVALS),
+                retry_intervals=RETRY_INTERVALS,
+                job_id=f"sync-university-{run.id}-{run.attempts}",
+                portal_id=portal_id,
+            )
+            db.session.commit()
+            return run
 
-    if run_now:
-        run_university_sync(run.id)
-        return run
-
-    run.job_id = enqueue(
-        run_university_sync,
-        run.id,
-        queue=SYNC_QUEUE,
-        timeout=3600,
-        retries=len(RETRY_INTERVALS),
-        retry_intervals=RETRY_INTERVALS,
-        job_id=f"sync-university-{run.id}-{run.attempts}",
-        portal_id=portal_id,
-    )
-    db.session.commit()
+    run_university_sync(run.id)
     return run
 
 
-def _lock_university(portal_id: int, university_id: int) -> University:
-    # The row lock makes concurrent starts for one university take turns, so
-    # the second one finds the run the first one created.
+def _start_lock(portal_id: int, university_id: int) -> Any:
+    """Return a lock that makes concurrent starts for one university take turns.
+
+    The check for a waiting job and the enqueue must not interleave, or two
+    requests could each queue a job for the same run. Without Redis the row
+    lock in `_claim_run` is the only guard.
+    """
+    redis = get_jobs().redis
+    if redis is None:
+        return nullcontext()
+    name = f"b24app:sync-university-start:{portal_id}:{university_id}"
+    return redis.lock(name, timeout=60, blocking_timeout=10)
+
+
+def _claim_run(portal_id: int, university_id: int) -> SyncRun:
+    """Return the university's unfinished run, or a new one; both committed."""
+    # The row lock serialises starts where the Redis lock is missing (no Redis).
     university = db.session.execute(
         scoped(University, portal_id)
         .where(University.id == university_id)
@@ -113,7 +118,20 @@ def _lock_university(portal_id: int, university_id: int) -> University:
     if university.bitrix_id is None:
         db.session.rollback()
         raise NotInCrm(f"university {university_id} has no CRM company yet")
-    return university
+
+    run = unfinished_run(portal_id, university_id)
+    if run is None:
+        run = SyncRun(
+            portal_id=portal_id,
+            kind=KIND,
+            university_id=university.id,
+            cursor={"company_id": university.bitrix_id},
+            counts={},
+            totals={},
+        )
+        db.session.add(run)
+    db.session.commit()
+    return run
 
 
 def unfinished_run(portal_id: int, university_id: int) -> SyncRun | None:

@@ -1,10 +1,13 @@
 """Who may start and read the sync of one university, and how a rejoin looks."""
 
+import threading
+
 import pytest
 from rq import Queue
 
 from b24app.extensions import db
 from b24app.jobs import get_jobs
+from b24app.sync.university_sync import start_university_sync
 
 from .support import bearer
 
@@ -83,3 +86,28 @@ def test_unknown_and_foreign_universities_are_404(client, in_crm, other):
     assert foreign.status_code == 404
     assert unknown.mimetype == PROBLEM
     assert queued_jobs() == []
+
+
+def test_concurrent_starts_share_one_run(app, in_crm):
+    """Eight simultaneous starts for one university queue a single job."""
+    barrier = threading.Barrier(8)
+    run_ids: list[int] = []
+    # Read the ids here: the fixture's rows belong to this thread's session.
+    portal_id, university_id = in_crm.portal_id, in_crm.north.id
+
+    def start_in_thread() -> None:
+        with app.app_context():
+            barrier.wait(timeout=10)
+            run = start_university_sync(portal_id, university_id)
+            run_ids.append(run.id)
+            db.session.remove()
+
+    threads = [threading.Thread(target=start_in_thread) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(run_ids) == 8
+    assert len(set(run_ids)) == 1
+    assert queued_jobs() == [f"sync-university-{run_ids[0]}-0"]
