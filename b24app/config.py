@@ -40,6 +40,17 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_TIMEOUT": 20.0,
     # Flask-Limiter limits on public form posts per client address.
     "PUBLIC_FORM_RATE_LIMIT": "5 per minute;50 per day",
+    # Requests per API key (or per address without a key) in Flask-Limiter's
+    # notation. Responses carry the RateLimit-* headers.
+    "API_RATE_LIMIT": "600 per minute",
+    # Seconds a stored response to a POST with an Idempotency-Key is replayed.
+    "API_IDEMPOTENCY_TTL": 24 * 3600,
+    # Seconds between webhook delivery attempts, comma-separated in the
+    # environment: 1 min, 5 min, 30 min, 2 h, 6 h, 12 h and 24 h, so a
+    # receiver may be down for about two days.
+    "WEBHOOK_RETRY_INTERVALS": (60, 300, 1800, 7200, 21600, 43200, 86400),
+    # Failed deliveries in a row after which a webhook endpoint is disabled.
+    "WEBHOOK_DISABLE_AFTER": 20,
     "METRICS_TOKEN": None,
     "READINESS_TIMEOUT": 2.0,
     "READINESS_REQUIRE_WORKERS": False,
@@ -51,7 +62,14 @@ BOOLEAN_KEYS = {
     "READINESS_REQUIRE_WORKERS",
     "SMTP_STARTTLS",
 }
-INTEGER_KEYS = {"B24_RATE_LIMIT_BURST", "EVENT_MAX_BODY_BYTES", "WORKER_MAX_SILENCE"}
+INTEGER_KEYS = {
+    "API_IDEMPOTENCY_TTL",
+    "B24_RATE_LIMIT_BURST",
+    "EVENT_MAX_BODY_BYTES",
+    "WEBHOOK_DISABLE_AFTER",
+    "WORKER_MAX_SILENCE",
+}
+INTEGER_LIST_KEYS = {"WEBHOOK_RETRY_INTERVALS"}
 FLOAT_KEYS = {
     "B24_RATE_LIMIT_RATE",
     "B24_HTTP_TIMEOUT",
@@ -70,6 +88,14 @@ def parse_bool(value: str) -> bool:
     raise ValueError(f"invalid boolean value {value!r}: use 1 or 0")
 
 
+def parse_int_list(value: str) -> tuple[int, ...]:
+    """Read a comma-separated list of whole numbers such as "60,300,1800"."""
+    numbers = tuple(int(item) for item in value.split(",") if item.strip())
+    if not numbers:
+        raise ValueError("the list is empty: give seconds such as 60,300")
+    return numbers
+
+
 def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Return the settings overridden by environment variables, typed."""
     environ = os.environ if environ is None else environ
@@ -86,6 +112,8 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
                 settings[key] = int(raw)
             elif key in FLOAT_KEYS:
                 settings[key] = float(raw)
+            elif key in INTEGER_LIST_KEYS:
+                settings[key] = parse_int_list(raw)
             else:
                 settings[key] = raw
         except ValueError as error:

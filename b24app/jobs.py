@@ -19,6 +19,8 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from b24app import metrics
 from b24app.logs import job_id_var, portal_id_var
@@ -214,3 +216,29 @@ def enqueue(func: Callable | str, *args: Any, **options: Any) -> str:
     """
     spec = JobSpec(func=function_path(func), args=tuple(args), **options)
     return get_jobs().enqueue(spec)
+
+
+# States of an RQ job that will still run (or is running).
+WAITING_STATES = {
+    JobStatus.QUEUED,
+    JobStatus.STARTED,
+    JobStatus.DEFERRED,
+    JobStatus.SCHEDULED,
+}
+
+
+def job_is_waiting(job_id: str) -> bool:
+    """Return whether a job is queued, scheduled or running.
+
+    Without Redis the in-process worker keeps no ids, so any unfinished job of
+    its queue counts. A worker killed mid-job leaves its job "started" until
+    RQ's registry cleanup fails it after the job's timeout.
+    """
+    jobs = get_jobs()
+    if jobs.inline is not None:
+        return jobs.inline.pending.unfinished_tasks > 0
+    try:
+        status = Job.fetch(job_id, connection=jobs.redis).get_status()
+    except NoSuchJobError:
+        return False
+    return status in WAITING_STATES

@@ -13,16 +13,6 @@ from b24app.api.problems import ApiError, from_http_exception, problem_response
 log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
-DEFAULTS = {
-    "API_RATE_LIMIT": "600 per minute",
-    # Seconds a stored idempotent response is kept.
-    "API_IDEMPOTENCY_TTL": 24 * 3600,
-    # Seconds between webhook delivery attempts: 1 min, 5 min, 30 min, 2 h, 6 h,
-    # 12 h and 24 h, so a receiver may be down for about two days.
-    "WEBHOOK_RETRY_INTERVALS": [60, 300, 1800, 7200, 21600, 43200, 86400],
-    # Failed attempts in a row after which an endpoint is disabled.
-    "WEBHOOK_DISABLE_AFTER": 20,
-}
 
 
 def init_app(app: Flask) -> None:
@@ -39,8 +29,6 @@ def init_app(app: Flask) -> None:
         webhooks,
     )
 
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
     ratelimit.init_app(app, bp)
     app.register_blueprint(bp)
     # Routing errors (unknown path, wrong method) are raised before a blueprint

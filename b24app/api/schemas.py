@@ -374,17 +374,45 @@ class Figures(RootModel[dict[str, Any]]):
 
 
 class SyncStart(Input):
-    """Options of a full sync; none exist yet, so the body is `{}`."""
+    """The scope of a new sync: `{}` for the whole portal, or one university."""
+
+    university_id: Id | None = Field(
+        None,
+        description=(
+            "Sync only this university: its company, its students' contacts "
+            "and their application deals. A university key may name only its "
+            "own university; the whole portal needs an admin token."
+        ),
+    )
+
+
+class SyncScope(Schema):
+    """The part of the CRM a run reads: the whole portal, or one university."""
+
+    university_id: int | None = Field(description="Null for the whole portal.")
+    company_id: int | None = Field(
+        description="The university's CRM company id, null for the whole portal."
+    )
 
 
 class SyncRun(Schema):
     id: int
-    kind: str
+    kind: Literal["full", "university"]
+    scope: SyncScope
     status: Literal["running", "succeeded", "failed"]
+    phase: str = Field(
+        description=(
+            'The step running or last run: "company", "contact", "deal", '
+            '"contact_check", "deal_check", "tombstones" or "done".'
+        )
+    )
     attempts: int
     processed: int
     expected: int
     counts: dict[str, Any]
+    tombstoned: dict[str, int] = Field(
+        description="Records of a university run the CRM no longer has, by type."
+    )
     error: str
     started_at: datetime
     finished_at: datetime | None

@@ -9,6 +9,7 @@ from b24app.sync.fullsync import start_full_sync
 from b24app.sync.outbound import deliver_outbox
 from b24app.sync.reconcile import delta_sync, read_offline_events
 from b24app.sync.status import retry_failed, sync_status
+from b24app.sync.university_sync import NotInCrm, start_university_sync
 
 sync_group = AppGroup("sync", help="Keep the local mirror equal to the CRM.")
 
@@ -20,12 +21,27 @@ portal_option = click.option(
 @sync_group.command("full")
 @portal_option
 @click.option(
+    "--university",
+    "university_id",
+    type=int,
+    help="Sync only this university (university.id): its company, students "
+    "and their applications.",
+)
+@click.option(
     "--now", is_flag=True, help="Run in this process instead of on the sync queue."
 )
-def full_command(portal_id: int, now: bool) -> None:
-    """Start (or resume) a full sync of a portal."""
-    run = start_full_sync(portal_id, run_now=now)
-    click.echo(f"full sync run {run.id}: {run.status}")
+def full_command(portal_id: int, university_id: int | None, now: bool) -> None:
+    """Start (or resume) a full sync of a portal or of one of its universities."""
+    if university_id is None:
+        run = start_full_sync(portal_id, run_now=now)
+        click.echo(f"full sync run {run.id}: {run.status}")
+        return
+
+    try:
+        run = start_university_sync(portal_id, university_id, run_now=now)
+    except (LookupError, NotInCrm) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"university {university_id} sync run {run.id}: {run.status}")
 
 
 @sync_group.command("delta")

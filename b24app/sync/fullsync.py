@@ -86,42 +86,56 @@ def unfinished_run(portal_id: int) -> SyncRun | None:
 
 def run_full_sync(run_id: int) -> dict[str, Any]:
     """Job: run or resume a full sync from its checkpoint; return its counts."""
+    run = run_attempt(run_id, Attempt, "full sync")
+    if run is None:
+        return {}
+
+    state = sync_state(run.portal_id)
+    state.last_full_sync_at = run.finished_at
+    db.session.commit()
+    return dict(run.counts)
+
+
+def run_attempt(run_id: int, attempt_class: type, label: str) -> SyncRun | None:
+    """Run the next attempt of a run from its checkpoint, or return None if done.
+
+    A failed attempt marks the run failed, records the failure on the portal's
+    sync state and raises, so the job's retries resume it.
+    """
     run = db.session.get(SyncRun, run_id)
     if run is None or run.status == RunStatus.SUCCEEDED:
-        log.info("full sync run %s is finished or gone; nothing to do", run_id)
-        return {}
+        log.info("%s run %s is finished or gone; nothing to do", label, run_id)
+        return None
     portal = db.session.get(Portal, run.portal_id)
     if portal is None or not portal.is_active:
-        _finish(run, RunStatus.FAILED, "portal is not active")
-        return {}
+        finish_run(run, RunStatus.FAILED, "portal is not active")
+        return None
 
     run.status = RunStatus.RUNNING
     run.attempts += 1
     run.error = ""
     db.session.commit()
     log.info(
-        "portal %s: full sync run %s attempt %d from %s",
+        "portal %s: %s run %s attempt %d from %s",
         run.portal_id,
+        label,
         run.id,
         run.attempts,
         run.cursor or "the start",
     )
 
-    attempt = Attempt(run, *sync_client(portal), load_rules(run.portal_id))
+    attempt = attempt_class(run, *sync_client(portal), load_rules(run.portal_id))
     try:
         attempt.export_all()
     except Exception as error:
         db.session.rollback()
         attempt.count_requests()
-        _finish(run, RunStatus.FAILED, f"{type(error).__name__}: {error}")
-        note_failure(run.portal_id, f"full sync: {error}")
+        finish_run(run, RunStatus.FAILED, f"{type(error).__name__}: {error}")
+        note_failure(run.portal_id, f"{label}: {error}")
         raise
 
-    _finish(run, RunStatus.SUCCEEDED, "")
-    state = sync_state(run.portal_id)
-    state.last_full_sync_at = run.finished_at
-    db.session.commit()
-    return dict(run.counts)
+    finish_run(run, RunStatus.SUCCEEDED, "")
+    return run
 
 
 class Attempt:
@@ -171,22 +185,32 @@ class Attempt:
         method, select_fields = LIST_METHODS[entity_type]
         rows = self.client.list_all(
             method,
-            filter=list_filter(entity_type, self.rules),
+            filter=self.list_filter(entity_type),
             select=select_fields,
             start_after=int(position["last_id"]),
         )
 
         for chunk in chunked(rows, CHUNK_SIZE):
-            records = [map_record(entity_type, raw, self.rules) for raw in chunk]
-            stored = store_records(
-                run.portal_id, entity_type, records, run_id=run.id, fresh=False
-            )
-            position["last_id"] = records[-1].bitrix_id
-            self.checkpoint(entity_type, position, len(records))
-            apply_stage_moves(run.portal_id, stored.stage_moves)
+            self.store_chunk(entity_type, chunk, position)
 
         position["done"] = True
         self.checkpoint(entity_type, position, 0)
+
+    def list_filter(self, entity_type: str) -> dict[str, Any] | None:
+        return list_filter(entity_type, self.rules)
+
+    def store_chunk(
+        self, entity_type: str, chunk: list[dict[str, Any]], position: dict
+    ) -> None:
+        """Store exported rows and commit them with the cursor past the last one."""
+        run = self.run
+        records = [map_record(entity_type, raw, self.rules) for raw in chunk]
+        stored = store_records(
+            run.portal_id, entity_type, records, run_id=run.id, fresh=False
+        )
+        position["last_id"] = records[-1].bitrix_id
+        self.checkpoint(entity_type, position, len(records))
+        apply_stage_moves(run.portal_id, stored.stage_moves)
 
     def checkpoint(self, entity_type: str, position: dict, stored: int) -> None:
         """Commit the stored chunk together with the cursor that points past it."""
@@ -289,7 +313,7 @@ def progress(run: SyncRun) -> dict[str, Any]:
     }
 
 
-def _finish(run: SyncRun, status: RunStatus, error: str) -> None:
+def finish_run(run: SyncRun, status: RunStatus, error: str) -> None:
     run.status = status
     run.error = error[:2000]
     run.finished_at = utcnow() if status == RunStatus.SUCCEEDED else None

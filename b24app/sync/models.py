@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    ForeignKey,
     Integer,
     String,
     Text,
@@ -69,17 +70,22 @@ class RunStatus(enum.StrEnum):
 
 
 class SyncRun(PortalScoped, TimestampMixin, db.Model):
-    """One full (or delta) sync of a portal, with the checkpoint it resumes from.
+    """One full sync of a portal or of one university, with its checkpoint.
 
-    `cursor` maps each entity type to the last Bitrix24 id committed, `counts`
-    to the rows stored so far, and `totals` to the row counts the portal
-    reported at the start (the denominator of the progress bar).
+    `cursor` maps each entity type (or step) to the last Bitrix24 id committed,
+    `counts` to the rows stored so far, and `totals` to the row counts the
+    portal reported at the start (the denominator of the progress bar). A run
+    of kind "university" reads only `university_id`'s company, its students'
+    contacts and their application deals.
     """
 
     __tablename__ = "sync_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="full")
+    university_id: Mapped[int | None] = mapped_column(
+        ForeignKey("university.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.RUNNING)
     cursor: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

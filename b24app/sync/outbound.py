@@ -270,8 +270,14 @@ def _create_university_company(
         # Without the type the company would come back as an employer.
         raise DeliveryFailed("the portal has no University company type mapped")
 
-    fields = {"TITLE": university.name, "COMPANY_TYPE": company_type}
-    city = university.city
+    # ADDRESS_CITY is the field the sync maps back to the city, so a later sync
+    # reads the same value instead of an empty one. crm.company.fields lists it
+    # as writable; the docs point new address data to requisites.
+    fields = {
+        "TITLE": university.name,
+        "COMPANY_TYPE": company_type,
+        "ADDRESS_CITY": university.city,
+    }
     record = _write(
         client,
         rules,
@@ -283,17 +289,24 @@ def _create_university_company(
         retry,
     )
     university.bitrix_id = record.bitrix_id
+    city = university.city
     _store_written(row, record)
 
-    # NOTE: crm.company.add takes an address only through requisites, so the
-    # city is not written to the CRM. The read-back has none, and the local
-    # city is kept until the company changes in the CRM.
-    db.session.execute(
-        update(University)
-        .where(University.id == university.id)
-        .values(city=city)
-        .execution_options(synchronize_session=False)
-    )
+    if city and not record.values.get("city"):
+        # A portal that keeps addresses only in requisites drops the field.
+        # The local city stays until the company is next changed in the CRM.
+        log.warning(
+            "portal %s: outbox %s: the CRM kept no city for company %s",
+            row.portal_id,
+            row.id,
+            record.bitrix_id,
+        )
+        db.session.execute(
+            update(University)
+            .where(University.id == university.id)
+            .values(city=city)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _anonymise_contact(

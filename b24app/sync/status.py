@@ -27,7 +27,10 @@ def sync_status(portal_id: int) -> dict[str, Any]:
     """Last full sync, last event, lag, backlog and failures with their reasons."""
     state = db.session.execute(scoped(SyncState, portal_id)).scalar_one_or_none()
     last_run = db.session.execute(
-        scoped(SyncRun, portal_id).order_by(SyncRun.id.desc()).limit(1)
+        scoped(SyncRun, portal_id)
+        .where(SyncRun.kind == "full")
+        .order_by(SyncRun.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     oldest_pending = db.session.execute(
         select(func.min(EventInbox.received_at)).where(

@@ -207,6 +207,9 @@ def _mark_seen(
 ) -> None:
     if not bitrix_ids or run_id is None:
         return
+    # `synced_at` moves too, because a full and a university run may overlap.
+    # The later run overwrites `seen_run_id`, so the other run's tombstone pass
+    # needs the time to know the row was seen alive after it started.
     db.session.execute(
         update(CrmRecord)
         .where(
@@ -214,7 +217,7 @@ def _mark_seen(
             CrmRecord.entity_type == entity_type,
             CrmRecord.bitrix_id.in_(bitrix_ids),
         )
-        .values(seen_run_id=run_id)
+        .values(seen_run_id=run_id, synced_at=utcnow())
         .execution_options(synchronize_session=False)
     )
 

@@ -77,15 +77,16 @@ def test_sync_start_queues_a_run(client, world):
     assert status.get_json()["id"] == run.id
 
 
-def test_sync_of_one_university_is_not_available(client, world):
+def test_sync_of_university_without_company_is_409(client, world):
     response = client.post(
         "/api/v1/sync",
         json={"university_id": world.north.id},
         headers=bearer(world.admin_key),
     )
 
-    assert response.status_code == 422
-    assert response.get_json()["errors"][0]["field"] == "body.university_id"
+    assert response.status_code == 409
+    assert response.mimetype == PROBLEM
+    assert "no CRM company" in response.get_json()["detail"]
 
 
 def test_sync_run_of_other_portal_is_404(client, world, other):

@@ -1,10 +1,15 @@
 """Helpers for sync tests: an installed emulated portal with the program's CRM
 layout, edits made as a portal user, and a record-by-record mirror comparison."""
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import redis as redis_client
 import requests
 from rq import Queue, SimpleWorker
 
@@ -185,6 +190,25 @@ class RequestCounter:
     @property
     def total(self) -> int:
         return len(self.calls)
+
+
+class StopAfter(RequestCounter):
+    """Interrupts the sync by raising after `limit` successful CRM requests.
+
+    Rate-limit retries and the users read do not count, so the interruption
+    lands at the same point of the export however busy the machine is.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __call__(self, method: str, outcome: str, seconds: float) -> None:
+        if outcome != "ok" or method == "user.get":
+            return
+        super().__call__(method, outcome, seconds)
+        if self.total == self.limit:
+            raise RuntimeError("worker killed in the middle of the sync")
 
 
 def emulator_rows(server: EmulatorServer, entity: str) -> Iterator[dict[str, Any]]:
@@ -388,3 +412,57 @@ def _application_fields(sync: SyncPortal, n: int, ids: dict[str, list[int]]) -> 
         "CONTACT_ID": student,
         sync.field("internship_deal"): internship,
     }
+
+
+def sync_command_env(
+    app, emulator, *, burst: int = 50, rate: float = 2.0
+) -> dict[str, str]:
+    """Environment for a `b24app` child process that uses the test's services."""
+    config = app.config
+    settings = {
+        "DATABASE_URL": config["DATABASE_URL"],
+        "REDIS_URL": config["REDIS_URL"],
+        "SECRET_KEY": config["SECRET_KEY"],
+        "B24_TOKEN_KEY": config["B24_TOKEN_KEY"],
+        "B24_CLIENT_ID": config["B24_CLIENT_ID"],
+        "B24_CLIENT_SECRET": config["B24_CLIENT_SECRET"],
+        "B24_ALLOW_INSECURE_PORTALS": "1",
+        "B24_PORTAL_DOMAINS": emulator.domain,
+        "B24_OAUTH_SERVERS": emulator.base_url + "/",
+        # The client paces itself to the emulator's bucket instead of hitting it.
+        "B24_RATE_LIMIT_BURST": str(burst),
+        "B24_RATE_LIMIT_RATE": str(rate),
+        "LOG_LEVEL": "WARNING",
+    }
+    return {**os.environ, **settings}
+
+
+def empty_client_buckets(redis_url: str) -> None:
+    """Delete the shared request buckets, which the install's requests filled.
+
+    The child shares the bucket with the test process, so a full bucket would
+    make it wait for the level the test left behind to drain.
+    """
+    connection = redis_client.Redis.from_url(redis_url)
+    for key in connection.scan_iter("b24:limit:bucket:*"):
+        connection.delete(key)
+    connection.close()
+
+
+def run_killed_child(
+    portal_id: int, scope: str, method: str, count: int, env: dict, log_path: Path
+) -> subprocess.CompletedProcess:
+    """Run `sync_child.py`, which kills itself after `count` successful `method` calls.
+
+    `scope` is a university id or "full". The child's stderr goes to `log_path`.
+    """
+    script = Path(__file__).with_name("sync_child.py")
+    arguments = [str(portal_id), scope, method, str(count)]
+    with log_path.open("w") as log_file:
+        return subprocess.run(
+            [sys.executable, str(script), *arguments],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            timeout=120,
+        )

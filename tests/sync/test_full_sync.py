@@ -9,27 +9,7 @@ from b24app.extensions import db
 from b24app.sync.fullsync import run_full_sync, start_full_sync
 from b24app.sync.models import CrmRecord, RunStatus, SyncRun
 
-from .support import RequestCounter, mirror_differences, populate
-
-
-class StopAfter(RequestCounter):
-    """Interrupts the sync by raising after `limit` successful CRM requests.
-
-    Rate-limit retries and the users read do not count, so the interruption
-    lands at the same point of the export however busy the machine is.
-    """
-
-    def __init__(self, limit: int) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def __call__(self, method: str, outcome: str, seconds: float) -> None:
-        if outcome != "ok" or method == "user.get":
-            return
-        super().__call__(method, outcome, seconds)
-        if self.total == self.limit:
-            raise RuntimeError("worker killed in the middle of the sync")
-
+from .support import RequestCounter, StopAfter, mirror_differences, populate
 
 # Per entity type (3): one count for the progress bar, one plain first page, and
 # the rounding of its last batch.

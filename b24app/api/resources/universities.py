@@ -2,6 +2,7 @@
 
 import logging
 
+from redis.exceptions import RedisError
 from sqlalchemy import func
 
 from b24app.api import schemas
@@ -11,13 +12,10 @@ from b24app.api.resources.common import external_url, list_page, load_or_404
 from b24app.extensions import db
 from b24app.program.models import CrmMapping, CrmOutbox, University
 from b24app.program.services.outbox import add_outbox
+from b24app.sync.outbound import CREATE_UNIVERSITY_COMPANY, enqueue_outbox
 from b24app.tenancy.scoping import scoped
 
 log = logging.getLogger(__name__)
-
-# The CRM write intent for a new University company. The outbox kinds of the
-# program part have no company kind yet, so the API names its own.
-CREATE_UNIVERSITY_COMPANY = "create_university_company"
 
 SORTABLE = {
     "id": University.id,
@@ -109,6 +107,7 @@ def create_university(principal: Principal, body: schemas.UniversityCreate) -> R
         principal.portal_id,
         university.id,
     )
+    queue_delivery(principal.portal_id)
 
     status_url = external_url(
         "api.get_university_crm_status", university_id=university.id
@@ -119,6 +118,14 @@ def create_university(principal: Principal, body: schemas.UniversityCreate) -> R
         status_url=status_url,
     )
     return Result(created, 202, {"Location": status_url})
+
+
+def queue_delivery(portal_id: int) -> None:
+    """Queue the CRM write now. If Redis is down, the periodic job sends it later."""
+    try:
+        enqueue_outbox(portal_id)
+    except RedisError as error:
+        log.warning("portal %s: outbox delivery not queued: %s", portal_id, error)
 
 
 @operation(
