@@ -1,7 +1,7 @@
 """sync runs scoped to one university
 
-Revision ID: 0002_university_sync
-Revises: 0001_initial
+Revision ID: 0003_university_sync
+Revises: 0002_report_schedule_format
 Create Date: 2026-12-04 19:50:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0002_university_sync"
-down_revision = "0001_initial"
+revision = "0003_university_sync"
+down_revision = "0002_report_schedule_format"
 branch_labels = None
 depends_on = None
 
