@@ -113,6 +113,7 @@ def item_get(call: Call) -> dict[str, Any]:
     """Return `{"item": {...}}` or NOT_FOUND."""
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "read", row)
     original = flag(call.get("useOriginalUfNames", "N")) == "Y"
     return {"item": to_item(call, entity, row, [], original)}
 
@@ -122,6 +123,7 @@ def item_update(call: Call) -> dict[str, Any]:
     """Update an item (pipeline moves allowed); returns `{"item": {...}}`."""
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "write", row)
     table = call.state.crm.tables[entity]
     call.state.crm_update(
         entity,
@@ -138,6 +140,7 @@ def item_delete(call: Call) -> list[Any]:
     """Delete an item; the documented result is an empty array."""
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "write", row)
     call.state.crm_delete(entity, row["ID"], call.actor)
     return []
 
@@ -160,7 +163,14 @@ def item_list(call: Call) -> ListResult:
         (names.get(name.lower(), name), desc)
         for name, desc in normalise_order(call.get("order"))
     ]
-    rows, total, following = table.query(filters, order, parse_start(call.get("start")))
+    # The caller's CRM role narrows the filter, so pages and `total` count only
+    # what the user may read.
+    readable = call.state.crm_roles.list_filter(call.caller.user_id, entity, filters)
+    if readable is None:
+        return ListResult({"items": []}, 0)
+    rows, total, following = table.query(
+        readable, order, parse_start(call.get("start"))
+    )
     select = [str(name) for name in as_list(call.get("select"))]
     original = flag(call.get("useOriginalUfNames", "N")) == "Y"
     items = [to_item(call, entity, row, select, original) for row in rows]
