@@ -145,3 +145,21 @@ def test_admin_api_sets_levels_per_entity(emulator):
 
     assert response.json() == {"deal": {"read": "own", "write": "none"}}
     assert rejected.status_code == 400
+
+
+def test_update_unchanged_title_saves_nothing(emulator, deals):
+    emulator.set_crm_role(2, "own")
+    token = user_token(emulator, 2)
+
+    body = call(
+        emulator,
+        token,
+        "crm.item.update",
+        entityTypeId=DEAL,
+        id=deals["user2"],
+        fields={"title": "Deal of 2"},
+    )
+
+    row = emulator.state.crm.tables["deal"].rows[deals["user2"]]
+    assert body["status"] == 200
+    assert row["MODIFY_BY_ID"] == "1"

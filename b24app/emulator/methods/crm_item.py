@@ -120,19 +120,28 @@ def item_get(call: Call) -> dict[str, Any]:
 
 @method("crm.item.update")
 def item_update(call: Call) -> dict[str, Any]:
-    """Update an item (pipeline moves allowed); returns `{"item": {...}}`."""
+    """Update an item (pipeline moves allowed); returns `{"item": {...}}`.
+
+    Access is checked first. When no value changes, nothing is saved and no
+    event fires, as crm-item-update.md describes.
+    """
     entity = _entity(call)
     row = _require(call, entity)
     call.state.crm_roles.require(call.caller.user_id, entity, "write", row)
     table = call.state.crm.tables[entity]
-    call.state.crm_update(
-        entity,
-        row["ID"],
-        _to_upper(table, _fields(call)),
-        call.actor,
-        allow_category=True,
-    )
+    fields = _to_upper(table, _fields(call))
+    if _changes(row, fields):
+        call.state.crm_update(
+            entity, row["ID"], fields, call.actor, allow_category=True
+        )
     return {"item": to_item(call, entity, row, [])}
+
+
+def _changes(row: dict[str, Any], fields: dict[str, Any]) -> bool:
+    return any(
+        isinstance(value, list | dict) or str(row.get(name)) != str(value)
+        for name, value in fields.items()
+    )
 
 
 @method("crm.item.delete")
