@@ -27,6 +27,8 @@ from b24app.program.models import (
 )
 from b24app.tenancy.crypto import digest_secret
 from b24app.tenancy.models import Portal, utcnow
+from b24app.tenancy.store import token_cipher
+from b24app.web.session import FrameSession, issue_session_token
 
 XSS = "<img src=x onerror=alert(1)>"
 OTHER_MEMBER_ID = "99999999999999999999999999999999"
@@ -86,6 +88,7 @@ class Mirror:
     student: Student
     internship: Internship
     rule: RoutingRule
+    server: EmulatorServer | None = None
 
 
 def seed_mirror(server: EmulatorServer, portal: Portal, title: str = XSS) -> Mirror:
@@ -179,7 +182,24 @@ def seed_mirror(server: EmulatorServer, portal: Portal, title: str = XSS) -> Mir
         student,
         internship,
         rule,
+        server,
     )
+
+
+def user_session(
+    portal_id: int,
+    server: EmulatorServer | None,
+    user_id: int,
+    admin: bool,
+    lang: str = "ru",
+) -> str:
+    """Return a session token carrying the user's emulator token, as a frame would."""
+    encrypted = ""
+    if server is not None:
+        _, form = server.frame_fields(user_id=user_id)
+        encrypted = token_cipher().encrypt(form["AUTH_ID"])
+    session = FrameSession(portal_id, user_id, admin, lang, encrypted)
+    return issue_session_token(session)
 
 
 def _adder(portal_id: int):
