@@ -10,17 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, render_template
+from sqlalchemy import false
 
 from b24app.placements import listing, queries
 from b24app.placements.admin_views import editor_context, rules_context
 from b24app.placements.blueprint import bp, optional_id, page_number, search_text
 from b24app.placements.labels import INTERNSHIP_STATUSES, STAGES
+from b24app.placements.list_scope import user_scope, visible_condition
+from b24app.placements.listing import Condition
 from b24app.placements.queries import named_choices
 from b24app.placements.settings_views import settings_context
 from b24app.program.models import Employer, University
 from b24app.web.htmx import is_htmx_request, page_layout
 from b24app.web.messages import render_message
-from b24app.web.session import current_portal, current_session, frame_session_required
+from b24app.web.session import (
+    current_portal,
+    current_session,
+    frame_session_required,
+    session_auth_id,
+)
 
 LIST_SECTIONS = ("universities", "employers", "students", "internships", "applications")
 ADMIN_SECTIONS = ("terms", "partnerships", "settings")
@@ -31,24 +39,29 @@ def list_context(section: str) -> dict[str, Any]:
     """Read the search, filters and page of a list request and load the page."""
     portal_id = current_portal().id
     query, number = search_text(), page_number()
+    condition = list_condition(section)
     if section == "universities":
-        page = listing.universities(portal_id, query, number)
+        page = listing.universities(portal_id, query, number, condition)
     elif section == "employers":
-        page = listing.employers(portal_id, query, number)
+        page = listing.employers(portal_id, query, number, condition)
     elif section == "students":
-        page = listing.students(portal_id, query, number, optional_id("university_id"))
-        page.filters = {"university_id": optional_id("university_id")}
+        university_id = optional_id("university_id")
+        page = listing.students(portal_id, query, number, university_id, condition)
+        page.filters = {"university_id": university_id}
     elif section == "internships":
         status = search_text("status")
         status = status if status in INTERNSHIP_STATUSES else None
         employer_id = optional_id("employer_id")
-        page = listing.internships(portal_id, query, number, status, employer_id)
+        page = listing.internships(
+            portal_id, query, number, status, employer_id, condition
+        )
         page.filters = {"status": status, "employer_id": employer_id}
     else:
         stage = search_text("stage")
         page = listing.applications(
             portal_id,
             number,
+            condition=condition,
             query=query,
             stage=stage if stage in STAGES else None,
             university_id=optional_id("university_id"),
@@ -60,6 +73,18 @@ def list_context(section: str) -> dict[str, Any]:
             "employer_id": optional_id("employer_id"),
         }
     return {"section": section, "query": query, "page": page}
+
+
+def list_condition(section: str) -> Condition:
+    """Return the condition that keeps a non-admin's list to their CRM scope."""
+    session = current_session()
+    if session.is_admin:
+        return None
+    auth_id = session_auth_id()
+    if auth_id is None:
+        return false()
+    scope = user_scope(current_portal(), session.user_id, auth_id)
+    return visible_condition(section, scope, session.user_id)
 
 
 def section_context(section: str) -> dict[str, Any]:

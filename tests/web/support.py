@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from b24app.bitrix.tokens import TokenPair
 from b24app.emulator.testing import EmulatorServer
 from b24app.emulator.ui import UI_KEY
 from b24app.extensions import db
@@ -27,7 +28,7 @@ from b24app.program.models import (
 )
 from b24app.tenancy.crypto import digest_secret
 from b24app.tenancy.models import Portal, utcnow
-from b24app.tenancy.store import token_cipher
+from b24app.tenancy.store import token_cipher, write_tokens
 from b24app.web.session import FrameSession, issue_session_token
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -61,7 +62,7 @@ def reset_emulator(server: EmulatorServer) -> None:
 
 
 def install_portal(server: EmulatorServer, member_id: str | None = None) -> Portal:
-    """Store the installation the install flow would have stored."""
+    """Store the installation the install flow would have stored, tokens included."""
     portal = Portal(
         member_id=member_id or server.state.member_id,
         domain=server.domain,
@@ -70,6 +71,13 @@ def install_portal(server: EmulatorServer, member_id: str | None = None) -> Port
         application_token_digest=digest_secret(server.state.application_token),
         installed_at=utcnow(),
     )
+    fields = server.state.token_fields(1)
+    pair = TokenPair(
+        fields["access_token"],
+        fields["refresh_token"],
+        datetime.fromtimestamp(fields["expires"], UTC),
+    )
+    write_tokens(portal, pair, token_cipher())
     db.session.add(portal)
     db.session.commit()
     return portal
