@@ -21,6 +21,7 @@ from b24app.placements import (  # noqa: F401  (their routes join `bp`)
     settings_views,
 )
 from b24app.placements import context as tab_context
+from b24app.placements.app_page import render_app_page
 from b24app.placements.blueprint import bp, render_tab
 from b24app.placements.permissions import refuse_unless_readable
 from b24app.program.models import Application, Employer, Internship, Student, University
@@ -125,4 +126,4 @@ def app_page(frame: VerifiedFrame) -> Response | str:
     """Show the program overview with the student list open."""
     if frame.placement not in APP_PAGE_PLACEMENTS:
         return render_message(400, "bad_request")
-    return app_views.render_app_page("students")
+    return render_app_page("students")
