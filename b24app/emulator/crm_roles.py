@@ -72,8 +72,8 @@ class CrmRoles:
             return None
         if level == "all":
             return filters
-        asked = filters.get("ASSIGNED_BY_ID")
-        if asked is not None and str(asked) != str(user_id):
+        requested = filters.get("ASSIGNED_BY_ID")
+        if requested is not None and str(requested) != str(user_id):
             return None
         return {**filters, "ASSIGNED_BY_ID": user_id}
 

@@ -84,8 +84,9 @@ def list_condition(section: str) -> Condition:
     auth_id = session_auth_id()
     if auth_id is None:
         return false()
-    scope = user_scope(current_portal(), session.user_id, auth_id)
-    return visible_condition(section, scope, session.user_id)
+    portal = current_portal()
+    scope = user_scope(portal, session.user_id, auth_id)
+    return visible_condition(section, scope, portal.id, session.user_id)
 
 
 def section_context(section: str) -> dict[str, Any]:

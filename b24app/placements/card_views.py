@@ -19,8 +19,8 @@ from b24app.placements.blueprint import (
     send_to_crm,
 )
 from b24app.placements.permissions import (
-    refuse_unless_editable,
-    refuse_unless_readable,
+    reject_unless_editable,
+    reject_unless_readable,
 )
 from b24app.placements.rerouting import reroute_application
 from b24app.program.errors import NotFoundError, ProgramError
@@ -45,9 +45,9 @@ def applicants(internship_id: int) -> Response | str:
     internship = get_scoped(Internship, portal_id, id=internship_id)
     if internship is None:
         return render_message(404, "not_found")
-    refusal = refuse_unless_readable(DEAL, internship.bitrix_id)
-    if refusal is not None:
-        return refusal
+    rejection = reject_unless_readable(DEAL, internship.bitrix_id)
+    if rejection is not None:
+        return rejection
 
     filters = tab_context.applicant_filters(portal_id, request.values)
     context = tab_context.internship_context(internship, filters, page_number())
@@ -102,9 +102,9 @@ def run_action(application_id: int, action) -> Response | str:
     application = get_scoped(Application, portal_id, id=application_id)
     if application is None:
         return render_message(404, "not_found")
-    refusal = refuse_unless_editable(application.bitrix_id)
-    if refusal is not None:
-        return refusal
+    rejection = reject_unless_editable(application.bitrix_id)
+    if rejection is not None:
+        return rejection
 
     error = None
     try:
@@ -156,9 +156,9 @@ def university_students(university_id: int) -> Response | str:
     university = get_scoped(University, current_portal().id, id=university_id)
     if university is None or university.deleted:
         return render_message(404, "not_found")
-    refusal = refuse_unless_readable(COMPANY, university.bitrix_id)
-    if refusal is not None:
-        return refusal
+    rejection = reject_unless_readable(COMPANY, university.bitrix_id)
+    if rejection is not None:
+        return rejection
     context = tab_context.university_context(university, page_number())
     return render_tab("placements/_company_students.html", **context)
 
@@ -172,9 +172,9 @@ def employer_internships(employer_id: int) -> Response | str:
     employer = get_scoped(Employer, current_portal().id, id=employer_id)
     if employer is None or employer.deleted:
         return render_message(404, "not_found")
-    refusal = refuse_unless_readable(COMPANY, employer.bitrix_id)
-    if refusal is not None:
-        return refusal
+    rejection = reject_unless_readable(COMPANY, employer.bitrix_id)
+    if rejection is not None:
+        return rejection
     context = tab_context.employer_context(employer, page_number())
     return render_tab("placements/_company_internships.html", **context)
 
@@ -187,9 +187,9 @@ def apply(student_id: int) -> Response | str:
     student = get_scoped(Student, portal_id, id=student_id)
     if student is None:
         return render_message(404, "not_found")
-    refusal = refuse_unless_readable(CONTACT, student.bitrix_id)
-    if refusal is not None:
-        return refusal
+    rejection = reject_unless_readable(CONTACT, student.bitrix_id)
+    if rejection is not None:
+        return rejection
     internship_id = positive_int(
         request.form.get("internship_id"), field="internship_id"
     )

@@ -11,7 +11,7 @@ type, one of
 - "own": the user reads more than `ID_LIMIT` but not all. Only applications
   whose assigned recruiter is the user are shown, a subset of what the user may
   read, because the mirror cannot tell which other records those are;
-- "none": the user reads no record of that type, or the portal did not answer.
+- "none": the user reads no record of that type, or the portal did not respond.
 
 `crm.item.list` leaves out the records a user may not read
 (api-reference/crm/universal/crm-item-list.md in bitrix24/b24restdocs), so
@@ -24,9 +24,10 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, false
+from sqlalchemy import ColumnElement, false, select
 
 from b24app.bitrix.errors import BitrixError
+from b24app.extensions import db
 from b24app.program.models import Application, Employer, Internship, Student, University
 from b24app.tenancy.clients import client_for
 from b24app.tenancy.models import Portal
@@ -58,11 +59,11 @@ SECTION_TYPES = {
 
 @dataclass
 class TypeScope:
-    """What one user may list of one CRM type."""
+    """The records one user may list of one CRM type."""
 
     mode: str
     ids: list[int] = field(default_factory=list)
-    # The portal did not answer, so "none" stands in until the next try.
+    # The portal did not respond, so "none" is used until the next try.
     failed: bool = False
 
 
@@ -150,7 +151,7 @@ def portal_total(portal: Portal, type_id: int) -> int:
 
 
 def visible_condition(
-    section: str, scope: dict[int, TypeScope], user_id: int
+    section: str, scope: dict[int, TypeScope], portal_id: int, user_id: int
 ) -> ColumnElement[bool] | None:
     """Return the SQL condition that keeps a list to the user's scope; None = all."""
     model, type_id = SECTION_TYPES[section]
@@ -158,7 +159,13 @@ def visible_condition(
     if entry.mode == "all":
         return None
     if entry.mode == "ids" and entry.ids:
-        return model.bitrix_id.in_(entry.ids)
+        # Local primary keys, not `bitrix_id IN (...)`: with newest-first paging
+        # PostgreSQL walks the primary key and, given CRM ids, may read every
+        # row of the portal before it finds a page of old records.
+        local_ids = select(model.id).where(
+            model.portal_id == portal_id, model.bitrix_id.in_(entry.ids)
+        )
+        return model.id.in_(list(db.session.execute(local_ids).scalars()))
     if entry.mode == "own" and model is Application:
         return Application.assigned_user_id == user_id
     return false()

@@ -1,9 +1,9 @@
 """Per-user CRM permissions of the card tabs and their actions.
 
 Portal administrators may do everything. Another user sees a card's tab only
-if Bitrix24 lets that user read the card's record, and may run an action on an
-application only if Bitrix24 lets that user change the application's deal:
-stage moves, rejections and re-routing all end in a write to that deal.
+if Bitrix24 lets that user read the card's record. That user may run an action
+on an application only if Bitrix24 lets them change the application's deal,
+because stage moves, rejections and re-routing all end in a write to that deal.
 Applying a student needs the right to read the student's contact. The portal is
 asked with the user's own token (see `b24app.web.crm_access`), so its CRM roles
 decide, and a record the app has not written to the CRM yet is open to
@@ -33,19 +33,21 @@ from b24app.web.session import (
 log = logging.getLogger(__name__)
 
 
-def refuse_unless_readable(
+def reject_unless_readable(
     entity_type_id: int, record_id: int | None
 ) -> Response | None:
-    """Return a refusal page unless the session's user may read the record."""
-    return _refusal(entity_type_id, record_id, edit=False)
+    """Return a rejection page unless the session's user may read the record."""
+    return _rejection(entity_type_id, record_id, edit=False)
 
 
-def refuse_unless_editable(deal_id: int | None) -> Response | None:
-    """Return a refusal page unless the session's user may change the deal."""
-    return _refusal(DEAL, deal_id, edit=True)
+def reject_unless_editable(deal_id: int | None) -> Response | None:
+    """Return a rejection page unless the session's user may change the deal."""
+    return _rejection(DEAL, deal_id, edit=True)
 
 
-def _refusal(entity_type_id: int, record_id: int | None, edit: bool) -> Response | None:
+def _rejection(
+    entity_type_id: int, record_id: int | None, edit: bool
+) -> Response | None:
     session = current_session()
     if session.is_admin:
         return None
@@ -70,7 +72,7 @@ def _refusal(entity_type_id: int, record_id: int | None, edit: bool) -> Response
     if allowed:
         return None
     log.info(
-        "portal %s: user %s refused %s of CRM type %s record %s",
+        "portal %s: user %s denied %s of CRM type %s record %s",
         portal.id,
         session.user_id,
         "change" if edit else "read",

@@ -1,6 +1,6 @@
 """What a user may do with one CRM record, asked of the portal with the user's token.
 
-No documented REST method returns a user's CRM role: `user.admin` tells only
+No documented REST method returns a user's CRM role: `user.admin` returns only
 whether the user administers the portal, and `user.access` checks access codes
 such as groups and departments (api-reference/common/users/ in
 bitrix24/b24restdocs). What the docs do promise is that `crm.item.*` methods

@@ -45,7 +45,7 @@ MESSAGES = {
     ),
     "crm_check_failed": (
         _l("Access could not be checked"),
-        _l("Bitrix24 did not answer the permission check. Try again in a minute."),
+        _l("Bitrix24 did not respond to the permission check. Try again in a minute."),
     ),
     "not_found": (
         _l("Nothing to show"),

@@ -1,4 +1,4 @@
-"""CRM permissions in a real Chromium: a user with own-only CRM rights is refused
+"""CRM permissions in a real Chromium: a user with own-only CRM rights is denied
 a deal they are not responsible for and moves the stage of one they are.
 """
 
@@ -36,7 +36,7 @@ def open_deal_as(page, portal, deal_id: int, user: int):
 
 
 @pytest.mark.parametrize("browser_name", BROWSERS)
-def test_own_only_user_refused_other_deal(
+def test_own_only_user_denied_other_deal(
     request,
     portal,
     crm_mirror,  # noqa: F811

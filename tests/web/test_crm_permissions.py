@@ -39,7 +39,7 @@ def move_stage(client, mirror, user_id=2, admin=False):
         (COMPANY_TAB, "university_company_id"),
     ],
 )
-def test_tab_no_access_refused(client, portal_server, mirror, tab, record):
+def test_tab_no_access_denied(client, portal_server, mirror, tab, record):
     portal_server.set_crm_role(2, "none")
 
     response = open_tab(client, portal_server, tab, getattr(mirror, record))
@@ -58,7 +58,7 @@ def test_tab_reader_sees_any_deal(client, portal_server, mirror):
     assert 'data-seats="' in response.text
 
 
-def test_tab_own_only_refused_other_deal(client, portal_server, mirror):
+def test_tab_own_only_denied_other_deal(client, portal_server, mirror):
     portal_server.set_crm_role(2, "own")
     assign_deal(portal_server, mirror.deal_id, 3)
 
@@ -85,7 +85,7 @@ def test_tab_admin_not_limited_by_role(client, portal_server, mirror):
     assert response.status_code == 200
 
 
-def test_action_reader_refused(client, portal_server, mirror):
+def test_action_reader_denied(client, portal_server, mirror):
     portal_server.set_crm_role(2, "reader")
 
     response = move_stage(client, mirror)
@@ -107,7 +107,7 @@ def test_action_own_only_moves_own_deal(client, portal_server, mirror):
     assert stage == "interview"
 
 
-def test_action_own_only_refused_other_deal(client, portal_server, mirror):
+def test_action_own_only_denied_other_deal(client, portal_server, mirror):
     portal_server.set_crm_role(2, "own")
     assign_deal(portal_server, mirror.application_deal_id, 3)
 
@@ -116,7 +116,7 @@ def test_action_own_only_refused_other_deal(client, portal_server, mirror):
     assert response.status_code == 403
 
 
-def test_action_no_access_refused(client, portal_server, mirror):
+def test_action_no_access_denied(client, portal_server, mirror):
     portal_server.set_crm_role(2, "none")
 
     response = move_stage(client, mirror)
@@ -194,7 +194,7 @@ def test_action_expired_session_rejected(app, client, mirror, monkeypatch):
     assert response.status_code == 401
 
 
-def test_check_failure_refuses_for_now(client, portal_server, mirror):
+def test_check_failure_denies_for_now(client, portal_server, mirror):
     portal_server.state.faults.add(
         {"kind": "error", "method": "crm.item.get", "status": 503}
     )

@@ -83,7 +83,7 @@ def explanation_parts(decision: Decision) -> list[dict[str, Any]]:
     """Return the explanation as language-neutral parts: a `code` and its values.
 
     The parts are stored with the decision, so pages can show them in the
-    reader's language; `render_text` turns them into one sentence.
+    reader's language. `render_text` turns them into one sentence.
     """
     if not decision.accepted:
         return [{"code": "rejected", "reason": decision.reason_code}]
