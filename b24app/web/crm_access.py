@@ -29,7 +29,7 @@ from typing import Any
 from flask import Flask, current_app
 from redis import Redis
 
-from b24app.bitrix.errors import BitrixError, NotFoundError
+from b24app.bitrix.errors import BitrixError, NotFoundError, QueryLimitExceeded
 from b24app.tenancy.models import Portal
 from b24app.web.user_check import UserCheckFailed, check_endpoint, post_user_method
 
@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 DEAL, CONTACT, COMPANY = 2, 3, 4
 CACHE_SECONDS = 60
+# Seconds to wait before each retry of a call rejected with QUERY_LIMIT_EXCEEDED.
+RATE_LIMIT_WAITS = (0.5, 1.0)
 CACHE_PREFIX = "b24app:crm-access:"
 EXTENSION_KEY = "b24app.web.crm_access_cache"
 
@@ -111,7 +113,7 @@ def user_call(
     endpoint = portal.client_endpoint
     try:
         check_endpoint(endpoint)
-        return post_user_method(endpoint, method, auth_id, params)
+        return post_with_retry(portal, endpoint, method, auth_id, params)
     except NotFoundError:
         return None
     except BitrixError as error:
@@ -121,6 +123,24 @@ def user_call(
         raise AccessCheckFailed(str(error)) from None
     except UserCheckFailed as error:
         raise AccessCheckFailed(str(error)) from None
+
+
+def post_with_retry(
+    portal: Portal, endpoint: str, method: str, auth_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Post as the user, waiting out a full request bucket up to twice.
+
+    The portal's leaky bucket drains at 2 requests per second by default (see
+    `b24app.bitrix.limiter`), so half a second frees a slot. Other errors are
+    raised at once.
+    """
+    for wait in RATE_LIMIT_WAITS:
+        try:
+            return post_user_method(endpoint, method, auth_id, params)
+        except QueryLimitExceeded:
+            log.info("portal %s: %s as the user rate-limited", portal.id, method)
+            time.sleep(wait)
+    return post_user_method(endpoint, method, auth_id, params)
 
 
 def cache_key(portal_id: int, user_id: int, kind: str, type_id: int, id_: int) -> str:

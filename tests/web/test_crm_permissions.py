@@ -203,3 +203,14 @@ def test_check_failure_denies_for_now(client, portal_server, mirror):
 
     assert response.status_code == 503
     assert 'data-message="crm_check_failed"' in response.text
+
+
+def test_rate_limited_check_retried(client, portal_server, mirror):
+    # Two slots: user.current and user.admin fill them, so crm.item.get finds
+    # the bucket full and succeeds only when retried after it drains.
+    portal_server.state.set_rate_limit({"burst": 2, "rate": 2.0})
+
+    response = open_tab(client, portal_server, DEAL_TAB, mirror.deal_id, user_id=2)
+
+    assert response.status_code == 200
+    assert 'data-seats="' in response.text
