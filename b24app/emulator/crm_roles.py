@@ -7,6 +7,9 @@ with that user's token: `crm.item.get` and `crm.item.update` fail with
 crm-item-list.md in bitrix24/b24restdocs). A level is "all" (every record),
 "own" (records whose responsible user, `ASSIGNED_BY_ID`, is the caller) or
 "none". Users without a role and the portal administrators have "all".
+
+NOTE: only `crm.item.*` apply roles; the classic `crm.deal.*`, `crm.contact.*`
+and `crm.company.*` methods still return everything to every user.
 """
 
 from __future__ import annotations
