@@ -67,8 +67,8 @@ def can_edit(portal: Portal, user_id: int, auth_id: str, deal_id: int) -> bool:
     A deal the user cannot read is one the user cannot change.
     """
     # NOTE: rights per stage ("Insufficient permissions to change the stage")
-    # cannot be probed without moving the deal, so such a move passes here and
-    # fails later in the outbox job.
+    # cannot be probed without moving the deal. The outbox job then writes the
+    # move with the app's token, so such a stage right is not enforced.
     key = cache_key(portal.id, user_id, "edit", DEAL, deal_id)
     cached = access_cache().get(key)
     if cached is not None:
