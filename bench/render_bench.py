@@ -34,7 +34,10 @@ import sqlalchemy as sa
 from b24app import create_app
 from b24app.emulator.seed import generate_student
 from b24app.extensions import db
+from b24app.placements.list_scope import CACHE_PREFIX as SCOPE_PREFIX
 from b24app.settings import with_driver
+from b24app.tenancy.store import token_cipher
+from b24app.web.crm_access import COMPANY, CONTACT, DEAL, access_cache, cache_key
 from b24app.web.session import SESSION_HEADER, FrameSession, issue_session_token
 from b24app.web.user_check import CACHE_PREFIX, ConfirmedUser, user_cache
 
@@ -67,6 +70,17 @@ PROPOSED_INDEXES = [
     " (internship_id, score DESC, id)",
 ]
 AUTH_ID = "bench-auth-token"
+# The token of the non-admin user 2, whose access checks and list scope are
+# cached before measuring, as after the first open of a card in a session.
+USER_AUTH_ID = "bench-user-token"
+# A stored explanation, so renders take the path that translates the parts.
+BENCH_PARTS = [
+    {"code": "rule", "rule": "Все", "conditions": ["university_ids"]},
+    {"code": "assignee", "user": 2, "strategy": "fixed", "via": "rule"},
+    {"code": "score", "total": 0.8, "skills": 0.4, "course": 0.2, "programme": 0.2},
+    {"code": "seats", "left": 2, "total": 5},
+    {"code": "alternatives", "items": []},
+]
 MEMBER_ID = "b" * 32
 NOW = datetime(2027, 3, 1, tzinfo=UTC)
 
@@ -394,9 +408,10 @@ def pick_targets(connection, portal_id: int) -> dict:
         decision_id = connection.execute(
             sa.text(
                 "INSERT INTO routing_decision (portal_id, created_at, application_id,"
-                " accepted, reason_code, score, inputs, outcome, explanation_text)"
+                " accepted, reason_code, score, inputs, outcome, explanation_text,"
+                " explanation_parts)"
                 " VALUES (:p, :at, :a, true, 'routed', 0.8, '{}', :outcome,"
-                " 'Сработало правило «Все»') RETURNING id"
+                " 'Сработало правило «Все»', :parts) RETURNING id"
             ),
             {
                 "p": portal_id,
@@ -405,6 +420,7 @@ def pick_targets(connection, portal_id: int) -> dict:
                 "outcome": json.dumps(
                     {"score_parts": {"skills": 0.4, "course": 0.2, "programme": 0.2}}
                 ),
+                "parts": json.dumps(BENCH_PARTS),
             },
         ).scalar_one()
     connection.execute(
@@ -413,6 +429,7 @@ def pick_targets(connection, portal_id: int) -> dict:
     )
     return {
         "portal_id": portal_id,
+        "internship_id": internship.id,
         "internship_deal": internship.bitrix_id,
         "application_deal": application.bitrix_id,
         "contact": student.bitrix_id,
@@ -421,11 +438,11 @@ def pick_targets(connection, portal_id: int) -> dict:
     }
 
 
-def frame_body(placement: str, entity_id: int | None) -> dict:
+def frame_body(placement: str, entity_id: int | None, auth_id: str = AUTH_ID) -> dict:
     options = {"ID": str(entity_id)} if entity_id else {}
     return {
         "member_id": MEMBER_ID,
-        "AUTH_ID": AUTH_ID,
+        "AUTH_ID": auth_id,
         "REFRESH_ID": "bench-refresh",
         "AUTH_EXPIRES": "3600",
         "PLACEMENT": placement,
@@ -459,12 +476,14 @@ def run_renders(app, targets: dict, renders: int) -> list[tuple[str, float, floa
     token = issue_session_token(FrameSession(portal_id, 1, True, "ru"))
     htmx = {SESSION_HEADER: token, "HX-Request": "true"}
 
-    def frame(path: str, placement: str, entity: int | None):
-        body = frame_body(placement, entity)
+    def frame(path: str, placement: str, entity: int | None, auth_id=AUTH_ID):
+        body = frame_body(placement, entity, auth_id)
         return lambda: client.post(f"{path}?{query}", data=body)
 
-    def fragment(url: str):
-        return lambda: client.get(url, headers=htmx)
+    def fragment(url: str, headers=htmx):
+        return lambda: client.get(url, headers=headers)
+
+    user_htmx = {SESSION_HEADER: warm_user_caches(targets), "HX-Request": "true"}
 
     cases = [
         (
@@ -537,8 +556,95 @@ def run_renders(app, targets: dict, renders: int) -> list[tuple[str, float, floa
             fragment("/b24/app/applications?stage=offer"),
             "data-application=",
         ),
+        (
+            "deal tab, internship, non-admin",
+            frame(
+                "/b24/placement/deal",
+                "CRM_DEAL_DETAIL_TAB",
+                targets["internship_deal"],
+                USER_AUTH_ID,
+            ),
+            "data-internship-title",
+        ),
+        (
+            "deal tab, application, non-admin",
+            frame(
+                "/b24/placement/deal",
+                "CRM_DEAL_DETAIL_TAB",
+                targets["application_deal"],
+                USER_AUTH_ID,
+            ),
+            "data-application-title",
+        ),
+        (
+            "contact tab, non-admin",
+            frame(
+                "/b24/placement/contact",
+                "CRM_CONTACT_DETAIL_TAB",
+                targets["contact"],
+                USER_AUTH_ID,
+            ),
+            "data-student-name",
+        ),
+        (
+            "list: students, non-admin (500 ids)",
+            fragment("/b24/app/students", user_htmx),
+            "data-student=",
+        ),
+        (
+            "list: applications, non-admin (500 ids)",
+            fragment("/b24/app/applications", user_htmx),
+            "data-application=",
+        ),
     ]
     return [measure(label, call, renders, marker) for label, call, marker in cases]
+
+
+def warm_user_caches(targets: dict) -> str:
+    """Cache user 2's confirmation, record checks and list scope; return a session.
+
+    User 2 is no admin. Its scope is 500 deal ids and 500 contact ids, the
+    largest id lists the app keeps, and every company.
+    """
+    portal_id = targets["portal_id"]
+    key = CACHE_PREFIX + hashlib.sha256(USER_AUTH_ID.encode()).hexdigest()
+    user_cache().set(key, ConfirmedUser(portal_id, 2, False), 3600)
+    records = [
+        (DEAL, targets["internship_deal"]),
+        (DEAL, targets["application_deal"]),
+        (CONTACT, targets["contact"]),
+    ]
+    for type_id, record_id in records:
+        read_key = cache_key(portal_id, 2, "read", type_id, record_id)
+        access_cache().set(read_key, True, 3600)
+
+    deal_ids = bitrix_ids("application", portal_id, targets["application_deal"])
+    deal_ids.append(targets["internship_deal"])
+    contact_ids = bitrix_ids("student", portal_id, targets["contact"])
+    scope = {
+        str(DEAL): {"mode": "ids", "ids": deal_ids, "failed": False},
+        str(CONTACT): {"mode": "ids", "ids": contact_ids, "failed": False},
+        str(COMPANY): {"mode": "all", "ids": [], "failed": False},
+    }
+    access_cache().set(f"{SCOPE_PREFIX}{portal_id}:2", scope, 3600)
+
+    encrypted = token_cipher().encrypt(USER_AUTH_ID)
+    return issue_session_token(FrameSession(portal_id, 2, False, "ru", encrypted))
+
+
+BITRIX_ID_QUERIES = {
+    table: f"SELECT bitrix_id FROM {table} WHERE portal_id = :p"  # noqa: S608
+    " AND bitrix_id IS NOT NULL AND bitrix_id <> :f ORDER BY id LIMIT 499"
+    for table in ("application", "student")
+}
+
+
+def bitrix_ids(table: str, portal_id: int, first: int) -> list[int]:
+    """Return `first` and 499 more CRM ids of the table's rows."""
+    rows = db.session.execute(
+        sa.text(BITRIX_ID_QUERIES[table]), {"p": portal_id, "f": first}
+    )
+    return [first, *(row[0] for row in rows)]
 
 
 def machine() -> str:
@@ -637,6 +743,10 @@ def main() -> None:
             }
         )
         with app.app_context():
+            # The student search index needs pg_trgm, which the initial
+            # migration creates before the tables.
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
             db.create_all()
             started = time.perf_counter()
             with db.engine.begin() as connection:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
+from .crm_roles import PRESETS
 from .crm_schema import ENTITY_TYPES
 from .seed import bulk_create, seed_portal
 from .state import Actor, PortalState
@@ -238,3 +239,40 @@ def wait_events() -> Response:
     """Wait until queued event deliveries were attempted."""
     idle = _state().events.wait_idle(float(_body().get("timeout", 10)))
     return jsonify(idle=idle)
+
+
+@bp.post("/users/<int:user_id>/crm-role")
+def crm_role(user_id: int) -> Response:
+    """Set a user's CRM role: a preset for every entity, or levels per entity.
+
+    Body: `{"role": "all" | "reader" | "own" | "none"}`, or
+    `{"deal": {"read": "own", "write": "none"}, ...}` with levels all, own, none.
+    """
+    state, body = _state(), _body()
+    if state.user(user_id) is None:
+        abort(404, description=f"unknown user {user_id}")
+    try:
+        with state.lock:
+            for entity, (read, write) in _role_levels(body).items():
+                state.crm_roles.assign(user_id, entity, read, write)
+            roles = state.crm_roles.describe()
+    except ValueError as error:
+        abort(400, description=str(error))
+    return jsonify(roles.get(str(user_id), {}))
+
+
+def _role_levels(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    if "role" in body:
+        preset = PRESETS.get(str(body["role"]))
+        if preset is None:
+            raise ValueError(
+                f"unknown role {body['role']!r}: use one of {list(PRESETS)}"
+            )
+        return {entity: preset for entity in ENTITY_TYPES}
+    levels = {}
+    for entity, value in body.items():
+        _entity(entity)
+        if not isinstance(value, dict):
+            raise ValueError(f"{entity}: expected {{'read': level, 'write': level}}")
+        levels[entity] = (str(value.get("read", "all")), str(value.get("write", "all")))
+    return levels

@@ -13,6 +13,7 @@ from typing import Any
 from .auth import TokenStore
 from .config import build_config
 from .crm_data import CrmData
+from .crm_roles import CrmRoles
 from .events import EventBus
 from .faults import FaultSet
 from .limits import LeakyBucket, OperatingMeter
@@ -87,6 +88,7 @@ class PortalState:
             )
             self.crm = CrmData()
             self.users = generated_users()
+            self.crm_roles = CrmRoles()
             self.app = AppInstallation(version=int(cfg["APP_VERSION"]))
             self.events.bindings.clear()
             self.events.offline.clear()

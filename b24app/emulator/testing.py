@@ -12,6 +12,8 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from . import create_app
+from .crm_roles import PRESETS
+from .crm_schema import ENTITY_TYPES
 from .state import PortalState
 from .tls import generate_tls_files
 
@@ -139,6 +141,13 @@ class EmulatorServer:
         with self.state.lock:
             hook = self.state.tokens.add_webhook(user_id, scope)
         return f"{self.client_endpoint}{hook.user_id}/{hook.secret}/"
+
+    def set_crm_role(self, user_id: int, role: str) -> None:
+        """Give a user a preset CRM role on every entity: all, reader, own or none."""
+        read, write = PRESETS[role]
+        with self.state.lock:
+            for entity in ENTITY_TYPES:
+                self.state.crm_roles.assign(user_id, entity, read, write)
 
     def frame_fields(
         self,

@@ -31,6 +31,7 @@ from flask import (
 
 from .methods.registry import METHODS, Call, method
 from .state import PortalState
+from .users import ADMIN_USER_IDS
 
 bp = Blueprint(
     "ui",
@@ -41,7 +42,6 @@ bp = Blueprint(
 )
 
 UI_KEY = "b24emulator.ui"
-ADMIN_USER_IDS = frozenset({1})
 LANGUAGES = ("ru", "en")
 CARD_ENTITIES = ("deal", "contact", "company")
 # Fields shown on the card's main tab, in this order, when the record has them.

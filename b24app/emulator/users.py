@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# Users who administer the portal: `user.admin` is true and CRM roles do not apply.
+ADMIN_USER_IDS = frozenset({1})
+
 # (name, last name, gender, position, active)
 _USERS = [
     ("Алина", "Тестова", "F", "Руководитель программы стажировок", True),

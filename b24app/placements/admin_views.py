@@ -2,7 +2,9 @@
 
 Every mutation needs a portal administrator (`frame_session_required(admin=True)`
 returns 403 otherwise) and responds with the re-rendered section, or with the
-section and the error message and status 422 when the input is invalid.
+section and the error message and status 422 when the input is invalid. Every
+control is a form that also posts without JavaScript (the session token in the
+`_session` field), and such a request gets the whole app page.
 """
 
 from __future__ import annotations
@@ -13,65 +15,30 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from b24app.extensions import db
-from b24app.placements import forms, queries
+from b24app.placements import forms
+from b24app.placements.app_page import editor_context, render_app_page, rules_context
 from b24app.placements.blueprint import bp
-from b24app.placements.labels import PARTNERSHIP_STATUSES
-from b24app.placements.queries import named_choices
 from b24app.program.errors import NotFoundError, ProgramError
 from b24app.program.models import (
-    Employer,
-    Internship,
     Partnership,
     RoutingRule,
-    RoutingStrategy,
     Term,
-    University,
 )
 from b24app.program.services import partnerships as partnership_service
 from b24app.program.services import rules as rule_service
 from b24app.program.services import terms as term_service
-from b24app.tenancy.scoping import get_scoped, scoped
+from b24app.tenancy.scoping import get_scoped
+from b24app.web.htmx import is_htmx_request
 from b24app.web.messages import render_message
 from b24app.web.session import current_portal, current_session, frame_session_required
 
 log = logging.getLogger(__name__)
 
 
-def rules_context(portal_id: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "rules": rule_service.list_rules(portal_id),
-        "strategies": [strategy.value for strategy in RoutingStrategy],
-        "university_choices": named_choices(University, portal_id),
-        "employer_choices": named_choices(Employer, portal_id),
-        "internship_choices": named_choices(Internship, portal_id, "title"),
-        "editing": None,
-        "error": None,
-        **extra,
-    }
-
-
-def editor_context(section: str, portal_id: int, **extra: Any) -> dict[str, Any]:
-    """Return the terms or partnerships section context."""
-    if section == "terms":
-        rows = list(
-            db.session.execute(
-                scoped(Term, portal_id).order_by(Term.starts_on, Term.id)
-            ).scalars()
-        )
-        context = {"terms": rows}
-    else:
-        context = {
-            "partnerships": queries.partnerships_of(portal_id),
-            "university_choices": named_choices(University, portal_id),
-            "employer_choices": named_choices(Employer, portal_id),
-            "term_choices": named_choices(Term, portal_id),
-            "statuses": list(PARTNERSHIP_STATUSES),
-        }
-    return {"section": section, "editing": None, "error": None, **context, **extra}
-
-
 def section_response(section: str, status: int = 200, **extra: Any) -> Response:
+    if not is_htmx_request():
+        # A plain form post, without JavaScript, gets the whole app page back.
+        return Response(render_app_page(section, **extra), status)
     portal_id = current_portal().id
     if section == "rules":
         context = rules_context(portal_id, **extra)
@@ -122,7 +89,7 @@ def create_rule() -> Response:
     )
 
 
-@bp.get("/b24/app/rules/<int:rule_id>/edit")
+@bp.route("/b24/app/rules/<int:rule_id>/edit", methods=["GET", "POST"])
 @frame_session_required(admin=True)
 def edit_rule(rule_id: int) -> Response:
     """Show the routing rules with one rule's edit form open."""
@@ -234,7 +201,7 @@ def create_row(section: str) -> Response:
     )
 
 
-@bp.get(f"/b24/app/{EDITOR_SECTIONS}/<int:row_id>/edit")
+@bp.route(f"/b24/app/{EDITOR_SECTIONS}/<int:row_id>/edit", methods=["GET", "POST"])
 @frame_session_required(admin=True)
 def edit_row(section: str, row_id: int) -> Response:
     """Show the section with one row's edit form open."""

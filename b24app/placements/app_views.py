@@ -7,97 +7,21 @@ also work without JavaScript. A non-htmx request gets the whole app page.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, abort, render_template
 
-from b24app.placements import listing, queries
-from b24app.placements.admin_views import editor_context, rules_context
-from b24app.placements.blueprint import bp, optional_id, page_number, search_text
-from b24app.placements.labels import INTERNSHIP_STATUSES, STAGES
-from b24app.placements.queries import named_choices
-from b24app.placements.reports import reports_context
-from b24app.placements.settings_views import settings_context
-from b24app.program.models import Employer, University
-from b24app.web.htmx import is_htmx_request, page_layout
+from b24app.placements.app_page import (
+    ADMIN_SECTIONS,
+    LIST_SECTIONS,
+    SECTIONS,
+    list_context,
+    render_app_page,
+    section_context,
+    visible_sections,
+)
+from b24app.placements.blueprint import bp
+from b24app.web.htmx import is_htmx_request
 from b24app.web.messages import render_message
-from b24app.web.session import current_portal, current_session, frame_session_required
-
-LIST_SECTIONS = ("universities", "employers", "students", "internships", "applications")
-ADMIN_SECTIONS = ("terms", "partnerships", "reports", "settings")
-SECTIONS = (*LIST_SECTIONS, "rules", *ADMIN_SECTIONS)
-
-
-def list_context(section: str) -> dict[str, Any]:
-    """Read the search, filters and page of a list request and load the page."""
-    portal_id = current_portal().id
-    query, number = search_text(), page_number()
-    if section == "universities":
-        page = listing.universities(portal_id, query, number)
-    elif section == "employers":
-        page = listing.employers(portal_id, query, number)
-    elif section == "students":
-        page = listing.students(portal_id, query, number, optional_id("university_id"))
-        page.filters = {"university_id": optional_id("university_id")}
-    elif section == "internships":
-        status = search_text("status")
-        status = status if status in INTERNSHIP_STATUSES else None
-        employer_id = optional_id("employer_id")
-        page = listing.internships(portal_id, query, number, status, employer_id)
-        page.filters = {"status": status, "employer_id": employer_id}
-    else:
-        stage = search_text("stage")
-        page = listing.applications(
-            portal_id,
-            number,
-            query=query,
-            stage=stage if stage in STAGES else None,
-            university_id=optional_id("university_id"),
-            employer_id=optional_id("employer_id"),
-        )
-        page.filters = {
-            "stage": stage if stage in STAGES else None,
-            "university_id": optional_id("university_id"),
-            "employer_id": optional_id("employer_id"),
-        }
-    return {"section": section, "query": query, "page": page}
-
-
-def section_context(section: str) -> dict[str, Any]:
-    portal_id = current_portal().id
-    context: dict[str, Any] = {"section": section}
-    if section in LIST_SECTIONS:
-        context.update(list_context(section))
-        context["university_choices"] = named_choices(University, portal_id)
-        context["employer_choices"] = named_choices(Employer, portal_id)
-    elif section == "rules":
-        context.update(rules_context(portal_id))
-    elif section in ("terms", "partnerships"):
-        context.update(editor_context(section, portal_id))
-    elif section == "reports":
-        context.update(reports_context(portal_id))
-    elif section == "settings":
-        context.update(settings_context(portal_id))
-    return context
-
-
-def render_app_page(section: str, **extra: Any) -> str:
-    """Render the full app page with `section` open."""
-    context = section_context(section)
-    context.update(extra)
-    return render_template(
-        "placements/app.html",
-        layout=page_layout(),
-        totals=queries.overview(current_portal().id),
-        sections=visible_sections(),
-        **context,
-    )
-
-
-def visible_sections() -> tuple[str, ...]:
-    if current_session().is_admin:
-        return SECTIONS
-    return (*LIST_SECTIONS, "rules")
+from b24app.web.session import current_session, frame_session_required
 
 
 @bp.route("/b24/app/section/<section>", methods=["GET", "POST"])

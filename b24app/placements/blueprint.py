@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, g, render_template, request
 from redis.exceptions import RedisError
 
-from b24app.placements import labels
+from b24app.placements import explanations, labels
 from b24app.placements.actions import rejection_reasons
 from b24app.program.models import ApplicationStage
 from b24app.sync.outbound import enqueue_outbox
@@ -23,6 +23,7 @@ bp = Blueprint("placements", __name__)
 protect_frame_blueprint(bp)
 guard_frame_input(bp)
 labels.register(bp)
+explanations.register(bp)
 
 # The event that makes app.js call BX24.placement.call('reloadData').
 CRM_CHANGED_EVENT = "b24app:crm-changed"

@@ -18,10 +18,15 @@ from b24app.placements.blueprint import (
     render_tab,
     send_to_crm,
 )
+from b24app.placements.permissions import (
+    reject_unless_editable,
+    reject_unless_readable,
+)
 from b24app.placements.rerouting import reroute_application
 from b24app.program.errors import NotFoundError, ProgramError
 from b24app.program.models import Application, Employer, Internship, Student, University
 from b24app.tenancy.scoping import get_scoped
+from b24app.web.crm_access import COMPANY, CONTACT, DEAL
 from b24app.web.htmx import is_htmx_request
 from b24app.web.messages import render_message
 from b24app.web.params import positive_int
@@ -40,6 +45,9 @@ def applicants(internship_id: int) -> Response | str:
     internship = get_scoped(Internship, portal_id, id=internship_id)
     if internship is None:
         return render_message(404, "not_found")
+    rejection = reject_unless_readable(DEAL, internship.bitrix_id)
+    if rejection is not None:
+        return rejection
 
     filters = tab_context.applicant_filters(portal_id, request.values)
     context = tab_context.internship_context(internship, filters, page_number())
@@ -94,6 +102,9 @@ def run_action(application_id: int, action) -> Response | str:
     application = get_scoped(Application, portal_id, id=application_id)
     if application is None:
         return render_message(404, "not_found")
+    rejection = reject_unless_editable(application.bitrix_id)
+    if rejection is not None:
+        return rejection
 
     error = None
     try:
@@ -145,6 +156,9 @@ def university_students(university_id: int) -> Response | str:
     university = get_scoped(University, current_portal().id, id=university_id)
     if university is None or university.deleted:
         return render_message(404, "not_found")
+    rejection = reject_unless_readable(COMPANY, university.bitrix_id)
+    if rejection is not None:
+        return rejection
     context = tab_context.university_context(university, page_number())
     return render_tab("placements/_company_students.html", **context)
 
@@ -158,6 +172,9 @@ def employer_internships(employer_id: int) -> Response | str:
     employer = get_scoped(Employer, current_portal().id, id=employer_id)
     if employer is None or employer.deleted:
         return render_message(404, "not_found")
+    rejection = reject_unless_readable(COMPANY, employer.bitrix_id)
+    if rejection is not None:
+        return rejection
     context = tab_context.employer_context(employer, page_number())
     return render_tab("placements/_company_internships.html", **context)
 
@@ -170,6 +187,9 @@ def apply(student_id: int) -> Response | str:
     student = get_scoped(Student, portal_id, id=student_id)
     if student is None:
         return render_message(404, "not_found")
+    rejection = reject_unless_readable(CONTACT, student.bitrix_id)
+    if rejection is not None:
+        return rejection
     internship_id = positive_int(
         request.form.get("internship_id"), field="internship_id"
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 
 from b24app.extensions import db
 from b24app.program.models import (
@@ -22,6 +22,8 @@ from b24app.program.models import (
 )
 
 PAGE_SIZE = 20
+# An extra WHERE condition of a list; None means no restriction.
+Condition = ColumnElement[bool] | None
 
 
 @dataclass
@@ -45,6 +47,11 @@ class ApplicationRow:
     decision: RoutingDecision | None
 
 
+def restrict(statement: Select, condition: Condition) -> Select:
+    """Add `condition` to `statement`; None leaves it unchanged."""
+    return statement if condition is None else statement.where(condition)
+
+
 def read_page(statement: Select, number: int, size: int = PAGE_SIZE) -> Page:
     rows = list(
         db.session.execute(statement.offset((number - 1) * size).limit(size + 1))
@@ -58,7 +65,9 @@ def like_pattern(text: str) -> str:
     return f"%{text.replace('%', '').replace('_', '').replace(chr(92), '')}%"
 
 
-def universities(portal_id: int, query: str, number: int) -> Page:
+def universities(
+    portal_id: int, query: str, number: int, condition: Condition = None
+) -> Page:
     statement = (
         select(University)
         .where(University.portal_id == portal_id, University.deleted.is_(False))
@@ -66,10 +75,12 @@ def universities(portal_id: int, query: str, number: int) -> Page:
     )
     if query:
         statement = statement.where(University.name.ilike(like_pattern(query)))
-    return read_page(statement, number)
+    return read_page(restrict(statement, condition), number)
 
 
-def employers(portal_id: int, query: str, number: int) -> Page:
+def employers(
+    portal_id: int, query: str, number: int, condition: Condition = None
+) -> Page:
     statement = (
         select(Employer)
         .where(Employer.portal_id == portal_id, Employer.deleted.is_(False))
@@ -80,11 +91,15 @@ def employers(portal_id: int, query: str, number: int) -> Page:
         statement = statement.where(
             or_(Employer.name.ilike(pattern), Employer.industry.ilike(pattern))
         )
-    return read_page(statement, number)
+    return read_page(restrict(statement, condition), number)
 
 
 def students(
-    portal_id: int, query: str, number: int, university_id: int | None = None
+    portal_id: int,
+    query: str,
+    number: int,
+    university_id: int | None = None,
+    condition: Condition = None,
 ) -> Page:
     statement = (
         select(Student)
@@ -102,7 +117,7 @@ def students(
                 Student.email.ilike(pattern),
             )
         )
-    return read_page(statement, number)
+    return read_page(restrict(statement, condition), number)
 
 
 def internships(
@@ -111,6 +126,7 @@ def internships(
     number: int,
     status: str | None = None,
     employer_id: int | None = None,
+    condition: Condition = None,
 ) -> Page:
     statement = (
         select(Internship, Employer)
@@ -130,18 +146,23 @@ def internships(
         statement = statement.where(Internship.employer_id == employer_id)
     if query:
         statement = statement.where(Internship.title.ilike(like_pattern(query)))
-    return read_page(statement, number)
+    return read_page(restrict(statement, condition), number)
 
 
 def applications(
-    portal_id: int, number: int, by_score: bool = False, **filters: Any
+    portal_id: int,
+    number: int,
+    by_score: bool = False,
+    condition: Condition = None,
+    **filters: Any,
 ) -> Page:
     """Return a page of applications with their student, internship and decision.
 
     Newest first, or best score first with `by_score` (an internship's
     applicants). `filters`: stage, university_id, employer_id, internship_id,
     student_id (None or empty means any) and `query`, matched against the
-    student's name and e-mail.
+    student's name and e-mail. `condition`, as in the other lists, narrows
+    the rows to what a non-admin may see.
     """
     # Newest first walks the primary key backwards, so the portal-wide list
     # needs no sort of every application.
@@ -164,7 +185,7 @@ def applications(
             )
         )
 
-    page = read_page(statement, number)
+    page = read_page(restrict(statement, condition), number)
     page.items = [ApplicationRow(*row) for row in page.items]
     return page
 

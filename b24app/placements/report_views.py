@@ -19,7 +19,7 @@ from b24app.analytics import report_schedules
 from b24app.analytics.models import ReportRun
 from b24app.analytics.report_schedules import ScheduleError, ScheduleNotFound
 from b24app.extensions import db
-from b24app.placements.app_views import render_app_page
+from b24app.placements.app_page import render_app_page
 from b24app.placements.blueprint import bp
 from b24app.placements.reports import reports_context, schedule_fields
 from b24app.tenancy.scoping import scoped

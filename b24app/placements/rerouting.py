@@ -26,7 +26,7 @@ from b24app.program.models import (
 )
 from b24app.program.routing import ApplicationRequest
 from b24app.program.routing.decide import Decision, decide
-from b24app.program.routing.explain import explain
+from b24app.program.routing.explain import explain, explanation_parts
 from b24app.program.routing.inputs import RoutingInputs
 from b24app.program.routing.snapshot import LockedRows, gather_inputs
 from b24app.program.services.checks import load
@@ -117,6 +117,7 @@ def store_decision(
         inputs=inputs.to_dict(),
         outcome=decision.to_dict(),
         explanation_text=explain(decision, inputs.lang)[:4000],
+        explanation_parts=explanation_parts(decision),
     )
     db.session.add(row)
     db.session.flush()

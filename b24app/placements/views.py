@@ -22,8 +22,11 @@ from b24app.placements import (  # noqa: F401  (their routes join `bp`)
     settings_views,
 )
 from b24app.placements import context as tab_context
+from b24app.placements.app_page import render_app_page
 from b24app.placements.blueprint import bp, render_tab
+from b24app.placements.permissions import reject_unless_readable
 from b24app.program.models import Application, Employer, Internship, Student, University
+from b24app.web.crm_access import COMPANY, CONTACT, DEAL
 from b24app.web.frame import VerifiedFrame, entity_id_option
 from b24app.web.messages import render_message
 from b24app.web.session import frame_request_required
@@ -54,6 +57,9 @@ def deal_tab(frame: VerifiedFrame) -> Response | str:
     deal_id = card_entity_id(frame, "CRM_DEAL_DETAIL_TAB")
     if deal_id is None:
         return render_message(400, "bad_request")
+    rejection = reject_unless_readable(DEAL, deal_id)
+    if rejection is not None:
+        return rejection
     portal_id = frame.portal.id
 
     internship = queries.find_by_bitrix_id(Internship, portal_id, deal_id)
@@ -79,6 +85,9 @@ def contact_tab(frame: VerifiedFrame) -> Response | str:
     contact_id = card_entity_id(frame, "CRM_CONTACT_DETAIL_TAB")
     if contact_id is None:
         return render_message(400, "bad_request")
+    rejection = reject_unless_readable(CONTACT, contact_id)
+    if rejection is not None:
+        return rejection
 
     student = queries.find_by_bitrix_id(Student, frame.portal.id, contact_id)
     if student is None:
@@ -93,6 +102,9 @@ def company_tab(frame: VerifiedFrame) -> Response | str:
     company_id = card_entity_id(frame, "CRM_COMPANY_DETAIL_TAB")
     if company_id is None:
         return render_message(400, "bad_request")
+    rejection = reject_unless_readable(COMPANY, company_id)
+    if rejection is not None:
+        return rejection
     portal_id = frame.portal.id
 
     university = queries.find_by_bitrix_id(University, portal_id, company_id)
@@ -115,4 +127,4 @@ def app_page(frame: VerifiedFrame) -> Response | str:
     """Show the program overview with the student list open."""
     if frame.placement not in APP_PAGE_PLACEMENTS:
         return render_message(400, "bad_request")
-    return app_views.render_app_page("students")
+    return render_app_page("students")

@@ -2,12 +2,13 @@
 
 from flask import Flask
 
-from b24app.web import i18n, session, user_check, views
+from b24app.web import crm_access, i18n, session, user_check, views
 
 
 def init_app(app: Flask) -> None:
-    """Set up languages, the confirmed-user cache and the session endpoint."""
+    """Set up languages, the user and access caches and the session endpoint."""
     i18n.init_app(app)
     user_check.init_app(app)
+    crm_access.init_app(app)
     app.context_processor(session.template_context)
     app.register_blueprint(views.bp)

@@ -73,6 +73,7 @@ class VerifiedFrame:
     lang: str
     placement: str
     options: dict[str, Any]
+    auth_id: str = field(default="", repr=False)
 
 
 def normalize_language(value: str | None) -> str:
@@ -165,6 +166,7 @@ def verify_frame(frame: FrameRequest) -> VerifiedFrame:
         lang=frame.lang,
         placement=frame.placement,
         options=frame.options,
+        auth_id=frame.auth_id,
     )
 
 

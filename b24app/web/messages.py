@@ -29,6 +29,24 @@ MESSAGES = {
         _l("Administrators only"),
         _l("Only a portal administrator can change these settings."),
     ),
+    "crm_forbidden": (
+        _l("No access to this record"),
+        _l(
+            "Your Bitrix24 CRM permissions do not allow you to view this record. "
+            "Ask your CRM administrator for access."
+        ),
+    ),
+    "crm_edit_forbidden": (
+        _l("You cannot change this record"),
+        _l(
+            "Actions change the CRM deal, so they need your Bitrix24 permission to "
+            "change it. Ask the deal's responsible person or your CRM administrator."
+        ),
+    ),
+    "crm_check_failed": (
+        _l("Access could not be checked"),
+        _l("Bitrix24 did not respond to the permission check. Try again in a minute."),
+    ),
     "not_found": (
         _l("Nothing to show"),
         _l("This record is not in the internship program, or it was deleted."),

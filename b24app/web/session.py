@@ -2,11 +2,12 @@
 
 The app runs in a cross-site iframe, where Safari and Chromium with third-party
 cookies blocked drop cookies. After a frame POST is verified the page receives a
-token signed with the app's secret (portal id, user id, admin flag, language;
-15 minutes) and sends it back on every HTMX request in the `X-B24App-Session`
-header, set once through `hx-headers` on `<body>`. Forms posted without
-JavaScript carry it in the hidden `_session` field. A forged page cannot read the
-token, so it is the CSRF defence too.
+token signed with the app's secret (portal id, user id, admin flag, language,
+and the user's Bitrix24 token encrypted with `B24_TOKEN_KEY` so CRM permission
+checks can ask the portal as that user; 15 minutes) and sends it back on every
+HTMX request in the `X-B24App-Session` header, set once through `hx-headers` on
+`<body>`. Forms posted without JavaScript carry it in the hidden `_session`
+field. A forged page cannot read the token, so it is the CSRF defence too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
@@ -22,7 +23,9 @@ from flask_babel import get_locale, refresh
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from b24app.extensions import db
+from b24app.tenancy.crypto import TokenKeyError
 from b24app.tenancy.models import Portal
+from b24app.tenancy.store import token_cipher
 from b24app.web.frame import (
     FrameError,
     VerifiedFrame,
@@ -52,6 +55,8 @@ class FrameSession:
     user_id: int
     is_admin: bool
     lang: str
+    # The user's Bitrix24 access token, Fernet-encrypted; empty in old tokens.
+    user_token_encrypted: str = field(default="", repr=False)
 
 
 def _serializer(app: Flask | None = None) -> URLSafeTimedSerializer:
@@ -66,6 +71,7 @@ def issue_session_token(session: FrameSession) -> str:
         "u": session.user_id,
         "a": session.is_admin,
         "l": session.lang,
+        "t": session.user_token_encrypted,
     }
     return _serializer().dumps(claims)
 
@@ -89,6 +95,7 @@ def load_session_token(token: str | None) -> FrameSession | None:
             user_id=int(claims["u"]),
             is_admin=bool(claims["a"]),
             lang=str(claims["l"]),
+            user_token_encrypted=str(claims.get("t") or ""),
         )
     except (KeyError, TypeError, ValueError):
         log.warning("frame session token has malformed claims")
@@ -102,6 +109,7 @@ def start_frame_session(frame: VerifiedFrame) -> FrameSession:
         user_id=frame.user_id,
         is_admin=frame.is_admin,
         lang=frame.lang,
+        user_token_encrypted=token_cipher().encrypt(frame.auth_id),
     )
     g.frame_session = session
     g.portal = frame.portal
@@ -120,6 +128,18 @@ def clear_frame_session() -> None:
 def current_session() -> FrameSession:
     """Return this request's frame session; only inside a protected view."""
     return g.frame_session
+
+
+def session_auth_id() -> str | None:
+    """Return the user's Bitrix24 token of this request's session, or None."""
+    encrypted = g.frame_session.user_token_encrypted
+    if not encrypted:
+        return None
+    try:
+        return token_cipher().decrypt(encrypted)
+    except TokenKeyError:
+        log.warning("frame session user token cannot be decrypted")
+        return None
 
 
 def current_portal() -> Portal:

@@ -20,7 +20,13 @@ import requests
 from flask import Flask, current_app
 from redis import Redis
 
-from b24app.bitrix.errors import HostNotAllowed, error_from_body
+from b24app.bitrix.errors import (
+    BitrixError,
+    HostNotAllowed,
+    InvalidResponseError,
+    TransportError,
+    error_from_body,
+)
 from b24app.bitrix.hosts import HostPolicy
 from b24app.tenancy.clients import tls_verify
 from b24app.tenancy.models import Portal
@@ -80,31 +86,47 @@ def check_endpoint(endpoint: str) -> None:
 
 def call_with_user_token(endpoint: str, method: str, auth_id: str) -> Any:
     """POST one REST method with the user's token and return its `result`."""
+    try:
+        return post_user_method(endpoint, method, auth_id).get("result")
+    except BitrixError as error:
+        raise UserCheckFailed(str(error)) from None
+
+
+def post_user_method(
+    endpoint: str, method: str, auth_id: str, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """POST one REST method with the user's token; return the body or raise BitrixError.
+
+    Parameters go as JSON, which Bitrix24 accepts next to form encoding, because
+    `crm.item.*` takes nested objects.
+    """
     # NOTE: a plain request, not the wire client, because this call must use the
     # user's own token once and never refresh it or touch the portal's tokens.
     timeout = min(float(current_app.config["B24_HTTP_TIMEOUT"]), 10.0)
+    request: dict[str, Any] = {"data": {"auth": auth_id}}
+    if params:
+        request = {"json": {**params, "auth": auth_id}}
     try:
         response = requests.post(
             f"{endpoint}{method}.json",
-            data={"auth": auth_id},
             timeout=timeout,
             allow_redirects=False,
             verify=tls_verify(),
+            **request,
         )
     except requests.RequestException as error:
-        raise UserCheckFailed(f"{method} failed: {type(error).__name__}") from None
+        raise TransportError(f"{method} failed: {type(error).__name__}") from None
 
     try:
         body = response.json()
     except ValueError:
-        raise UserCheckFailed(
+        raise InvalidResponseError(
             f"{method} returned HTTP {response.status_code}"
         ) from None
     if not isinstance(body, dict) or "error" in body or response.status_code != 200:
         body = body if isinstance(body, dict) else {}
-        error = error_from_body(body, status=response.status_code, method=method)
-        raise UserCheckFailed(str(error))
-    return body.get("result")
+        raise error_from_body(body, status=response.status_code, method=method)
+    return body
 
 
 def _positive_int(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from .support import (  # noqa: F401
 def portal_server(app, shared_emulator) -> EmulatorServer:  # noqa: F811
     reset_emulator(shared_emulator)
     app.config["B24_PORTAL_DOMAINS"] = shared_emulator.domain
+    app.config["B24_OAUTH_SERVERS"] = shared_emulator.base_url + "/"
     return shared_emulator
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from b24app.extensions import db
 from b24app.program.models import Application, Student, University
-from b24app.web.session import SESSION_HEADER, FrameSession, issue_session_token
+from b24app.web.session import SESSION_HEADER
+
+from .support import user_session
 
 
 def headers(mirror, user_id: int = 1, admin: bool = True, htmx: bool = True) -> dict:
     """Return the request headers of an htmx request in a frame session."""
-    session = FrameSession(mirror.portal.id, user_id, admin, "ru")
-    values = {SESSION_HEADER: issue_session_token(session)}
+    token = user_session(mirror.portal.id, mirror.server, user_id, admin)
+    values = {SESSION_HEADER: token}
     if htmx:
         values["HX-Request"] = "true"
     return values

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
+from b24app.bitrix.tokens import TokenPair
 from b24app.emulator.testing import EmulatorServer
 from b24app.emulator.ui import UI_KEY
 from b24app.extensions import db
@@ -27,6 +28,8 @@ from b24app.program.models import (
 )
 from b24app.tenancy.crypto import digest_secret
 from b24app.tenancy.models import Portal, utcnow
+from b24app.tenancy.store import token_cipher, write_tokens
+from b24app.web.session import FrameSession, issue_session_token
 
 XSS = "<img src=x onerror=alert(1)>"
 OTHER_MEMBER_ID = "99999999999999999999999999999999"
@@ -59,7 +62,7 @@ def reset_emulator(server: EmulatorServer) -> None:
 
 
 def install_portal(server: EmulatorServer, member_id: str | None = None) -> Portal:
-    """Store the installation the install flow would have stored."""
+    """Store the installation the install flow would have stored, tokens included."""
     portal = Portal(
         member_id=member_id or server.state.member_id,
         domain=server.domain,
@@ -68,6 +71,13 @@ def install_portal(server: EmulatorServer, member_id: str | None = None) -> Port
         application_token_digest=digest_secret(server.state.application_token),
         installed_at=utcnow(),
     )
+    fields = server.state.token_fields(1)
+    pair = TokenPair(
+        fields["access_token"],
+        fields["refresh_token"],
+        datetime.fromtimestamp(fields["expires"], UTC),
+    )
+    write_tokens(portal, pair, token_cipher())
     db.session.add(portal)
     db.session.commit()
     return portal
@@ -86,6 +96,7 @@ class Mirror:
     student: Student
     internship: Internship
     rule: RoutingRule
+    server: EmulatorServer | None = None
 
 
 def seed_mirror(server: EmulatorServer, portal: Portal, title: str = XSS) -> Mirror:
@@ -179,7 +190,24 @@ def seed_mirror(server: EmulatorServer, portal: Portal, title: str = XSS) -> Mir
         student,
         internship,
         rule,
+        server,
     )
+
+
+def user_session(
+    portal_id: int,
+    server: EmulatorServer | None,
+    user_id: int,
+    admin: bool,
+    lang: str = "ru",
+) -> str:
+    """Return a session token carrying the user's emulator token, as a frame would."""
+    encrypted = ""
+    if server is not None:
+        _, form = server.frame_fields(user_id=user_id)
+        encrypted = token_cipher().encrypt(form["AUTH_ID"])
+    session = FrameSession(portal_id, user_id, admin, lang, encrypted)
+    return issue_session_token(session)
 
 
 def _adder(portal_id: int):

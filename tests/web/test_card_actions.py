@@ -4,11 +4,11 @@ from b24app.extensions import db
 from b24app.program.models import CrmOutbox
 from b24app.web.session import SESSION_HEADER, FrameSession, issue_session_token
 
-from .support import add_open_internship, install_portal
+from .support import add_open_internship, install_portal, user_session
 
 
 def token_for(mirror, user_id=2, admin=False, lang="ru") -> str:
-    return issue_session_token(FrameSession(mirror.portal.id, user_id, admin, lang))
+    return user_session(mirror.portal.id, mirror.server, user_id, admin, lang)
 
 
 def test_apply_routes_and_shows_pending(client, mirror):

@@ -114,7 +114,7 @@ def test_admin_toggles_rule(client, portal_server, mirror):
     )
 
     assert response.status_code == 200
-    assert """hx-vals='{"active": "1"}'""" in response.text
+    assert '<input type="hidden" name="active" value="1">' in response.text
     db.session.refresh(mirror.rule)
     assert mirror.rule.active is False
 

@@ -113,24 +113,35 @@ def item_get(call: Call) -> dict[str, Any]:
     """Return `{"item": {...}}` or NOT_FOUND."""
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "read", row)
     original = flag(call.get("useOriginalUfNames", "N")) == "Y"
     return {"item": to_item(call, entity, row, [], original)}
 
 
 @method("crm.item.update")
 def item_update(call: Call) -> dict[str, Any]:
-    """Update an item (pipeline moves allowed); returns `{"item": {...}}`."""
+    """Update an item (pipeline moves allowed); returns `{"item": {...}}`.
+
+    Access is checked first. When no value changes, nothing is saved and no
+    event fires, as crm-item-update.md describes.
+    """
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "write", row)
     table = call.state.crm.tables[entity]
-    call.state.crm_update(
-        entity,
-        row["ID"],
-        _to_upper(table, _fields(call)),
-        call.actor,
-        allow_category=True,
-    )
+    fields = _to_upper(table, _fields(call))
+    if _changes(row, fields):
+        call.state.crm_update(
+            entity, row["ID"], fields, call.actor, allow_category=True
+        )
     return {"item": to_item(call, entity, row, [])}
+
+
+def _changes(row: dict[str, Any], fields: dict[str, Any]) -> bool:
+    return any(
+        isinstance(value, list | dict) or str(row.get(name)) != str(value)
+        for name, value in fields.items()
+    )
 
 
 @method("crm.item.delete")
@@ -138,6 +149,7 @@ def item_delete(call: Call) -> list[Any]:
     """Delete an item; the documented result is an empty array."""
     entity = _entity(call)
     row = _require(call, entity)
+    call.state.crm_roles.require(call.caller.user_id, entity, "write", row)
     call.state.crm_delete(entity, row["ID"], call.actor)
     return []
 
@@ -160,7 +172,14 @@ def item_list(call: Call) -> ListResult:
         (names.get(name.lower(), name), desc)
         for name, desc in normalise_order(call.get("order"))
     ]
-    rows, total, following = table.query(filters, order, parse_start(call.get("start")))
+    # The caller's CRM role narrows the filter, so pages and `total` count only
+    # what the user may read.
+    readable = call.state.crm_roles.list_filter(call.caller.user_id, entity, filters)
+    if readable is None:
+        return ListResult({"items": []}, 0)
+    rows, total, following = table.query(
+        readable, order, parse_start(call.get("start"))
+    )
     select = [str(name) for name in as_list(call.get("select"))]
     original = flag(call.get("useOriginalUfNames", "N")) == "Y"
     items = [to_item(call, entity, row, select, original) for row in rows]

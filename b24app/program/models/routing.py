@@ -91,6 +91,7 @@ class RoutingDecision(PortalScoped, db.Model):
 
     `inputs` is the serialized `RoutingInputs`; `outcome` is the serialized
     `Decision` (reason code, internship, rule, assignee, score parts, alternatives).
+    `explanation_parts` is the output of `routing.explain.explanation_parts`.
     """
 
     __tablename__ = "routing_decision"
@@ -111,7 +112,11 @@ class RoutingDecision(PortalScoped, db.Model):
     score: Mapped[float] = mapped_column(Float, default=0.0)
     inputs: Mapped[dict] = mapped_column(JSON, default=dict)
     outcome: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The timeline text, in the portal's language at routing time.
     explanation_text: Mapped[str] = mapped_column(String(4000), default="")
+    # The same explanation as codes and values, shown in the reader's language;
+    # None on decisions stored before parts existed.
+    explanation_parts: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
     def __repr__(self) -> str:
         return (

@@ -22,7 +22,7 @@ from b24app.program.models import (
     RoutingRule,
 )
 from b24app.program.routing.decide import COMPARED_FIELDS, Decision, decide
-from b24app.program.routing.explain import explain
+from b24app.program.routing.explain import explain, explanation_parts
 from b24app.program.routing.inputs import RoutingInputs
 from b24app.program.routing.request import (
     ApplicationRequest,
@@ -168,6 +168,7 @@ def _store_decision(
         inputs=inputs.to_dict(),
         outcome=decision.to_dict(),
         explanation_text=explain(decision, inputs.lang)[:4000],
+        explanation_parts=explanation_parts(decision),
     )
     db.session.add(row)
     db.session.flush()

@@ -1,5 +1,7 @@
 """The routing explanation written to the CRM timeline, in Russian or English."""
 
+from typing import Any
+
 from b24app.program.messages import language, submitter_message
 from b24app.program.routing.decide import Decision
 
@@ -51,6 +53,8 @@ TEXT = {
     },
 }
 
+SCORE_PARTS = ("skills", "course", "programme")
+
 CONDITION_NAMES = {
     "en": {
         "university_ids": "the university matches",
@@ -75,68 +79,122 @@ CONDITION_NAMES = {
 }
 
 
+def explanation_parts(decision: Decision) -> list[dict[str, Any]]:
+    """Return the explanation as language-neutral parts: a `code` and its values.
+
+    The parts are stored with the decision, so pages can show them in the
+    reader's language. `render_text` turns them into one sentence.
+    """
+    if not decision.accepted:
+        return [{"code": "rejected", "reason": decision.reason_code}]
+
+    parts = [_rule_part(decision)]
+    if decision.assignee_user_id is not None:
+        parts.append(
+            {
+                "code": "assignee",
+                "user": decision.assignee_user_id,
+                "strategy": decision.strategy or "",
+                "via": decision.assigned_via or "",
+            }
+        )
+    parts.append(
+        {
+            "code": "score",
+            "total": decision.score,
+            **{name: decision.score_parts.get(name, 0.0) for name in SCORE_PARTS},
+        }
+    )
+    parts.append(_seats_part(decision))
+    parts.append({"code": "alternatives", "items": _alternatives(decision)})
+    return parts
+
+
 def explain(decision: Decision, lang: str | None) -> str:
     """Build the timeline text: rule, assignee, score parts, seats, alternatives."""
+    return render_text(explanation_parts(decision), lang)
+
+
+def render_text(parts: list[dict[str, Any]], lang: str | None) -> str:
+    """Join the parts into the sentence the CRM timeline gets, in `lang`."""
     lang = language(lang)
     text = TEXT[lang]
-    if not decision.accepted:
-        return text["rejected"].format(
-            message=submitter_message(decision.reason_code, lang)
-        )
+    sentences = []
+    for part in parts:
+        code = part["code"]
+        if code == "rejected":
+            message = submitter_message(part["reason"], lang)
+            return text["rejected"].format(message=message)
+        if code == "rule":
+            names = CONDITION_NAMES[lang]
+            reasons = [names[name] for name in part["conditions"]]
+            why = ", ".join(reasons) if reasons else text["always"]
+            sentences.append(text["rule"].format(rule=part["rule"], why=why))
+        elif code == "assignee":
+            strategy = text.get(part["strategy"], part["via"])
+            sentences.append(
+                text["assignee"].format(user=part["user"], strategy=strategy)
+            )
+        elif code == "score":
+            values = {name: _number(part[name]) for name in ("total", *SCORE_PARTS)}
+            sentences.append(text["score"].format(**values))
+        elif code == "seats":
+            sentences.append(
+                text["seats"].format(left=part["left"], total=part["total"])
+            )
+        elif code == "alternatives":
+            items = [_alternative_text(item) for item in part["items"]]
+            sentences.append(
+                text["alternatives"].format(items=", ".join(items) or text["none"])
+            )
+        else:
+            sentences.append(text[code].format(rule=part.get("rule")))
+    return "; ".join(sentences) + "."
 
-    parts = [_rule_reason(decision, lang)]
-    if decision.assignee_user_id is not None:
-        strategy = text.get(decision.strategy or "", decision.assigned_via or "")
-        parts.append(
-            text["assignee"].format(user=decision.assignee_user_id, strategy=strategy)
-        )
-    parts.append(_score(decision, lang))
-    parts.append(_seats(decision, lang))
-    parts.append(_alternatives(decision, lang))
-    return "; ".join(parts) + "."
 
-
-def _rule_reason(decision: Decision, lang: str) -> str:
-    text = TEXT[lang]
+def _rule_part(decision: Decision) -> dict[str, Any]:
     via = decision.assigned_via or "unassigned"
     if via != "rule":
-        return text[via].format(rule=decision.rule_name)
-    names = CONDITION_NAMES[lang]
-    reasons = [names[name] for name in decision.matched_conditions]
-    reason = ", ".join(reasons) if reasons else text["always"]
-    return text["rule"].format(rule=decision.rule_name, why=reason)
+        return {"code": via, "rule": decision.rule_name}
+    return {
+        "code": "rule",
+        "rule": decision.rule_name,
+        "conditions": list(decision.matched_conditions),
+    }
 
 
-def _score(decision: Decision, lang: str) -> str:
-    parts = decision.score_parts
-    return TEXT[lang]["score"].format(
-        total=_number(decision.score),
-        skills=_number(parts.get("skills", 0.0)),
-        course=_number(parts.get("course", 0.0)),
-        programme=_number(parts.get("programme", 0.0)),
-    )
-
-
-def _seats(decision: Decision, lang: str) -> str:
+def _seats_part(decision: Decision) -> dict[str, Any]:
     if decision.seats_total is None:
-        return TEXT[lang]["open_to_all"]
+        return {"code": "open_to_all"}
     # The seat is taken by this application, so one fewer is left afterwards.
     left = max((decision.seats_left or 0) - 1, 0)
-    return TEXT[lang]["seats"].format(left=left, total=decision.seats_total)
+    return {"code": "seats", "left": left, "total": decision.seats_total}
 
 
-def _alternatives(decision: Decision, lang: str) -> str:
-    text = TEXT[lang]
+def _alternatives(decision: Decision) -> list[dict[str, Any]]:
+    """Return the other internships and the rules that did not fire, with why."""
     items = []
     for item in decision.internships_considered:
         if item["id"] == decision.internship_id:
             continue
-        status = item["reason_code"] or _number(item["score"])
-        items.append(f"«{item['title']}» ({status})")
+        items.append(
+            {
+                "title": item["title"],
+                "reason": item["reason_code"],
+                "score": item["score"],
+            }
+        )
     for rule in decision.rules_considered:
         if rule["result"] != "fired":
-            items.append(f"«{rule['name']}» ({rule['result']})")
-    return text["alternatives"].format(items=", ".join(items) or text["none"])
+            items.append(
+                {"title": rule["name"], "reason": rule["result"], "score": None}
+            )
+    return items
+
+
+def _alternative_text(item: dict[str, Any]) -> str:
+    status = item["reason"] or _number(item["score"] or 0.0)
+    return f"«{item['title']}» ({status})"
 
 
 def _number(value: float) -> str:
