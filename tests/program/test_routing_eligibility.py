@@ -129,6 +129,14 @@ def no_seats(world):
     set_fields(world["partnership"], seats_total=0)
 
 
+def employer_deleted(world):
+    set_fields(world["acme"], deleted=True)
+
+
+def university_deleted(world):
+    set_fields(world["north"], deleted=True)
+
+
 CASES = [
     ("internship closed", closed, "internship_closed"),
     ("window not open", not_open_yet, "window_not_open"),
@@ -144,6 +152,8 @@ CASES = [
     ("partnership for another term", partnership_other_term, "no_partnership"),
     ("partnership expired", partnership_expired, "no_partnership"),
     ("no seats", no_seats, "no_seats"),
+    ("employer deleted in the CRM", employer_deleted, "internship_closed"),
+    ("university deleted in the CRM", university_deleted, "university_not_eligible"),
 ]
 
 
@@ -235,3 +245,13 @@ def test_withdrawn_application_still_blocks(world):
     change_stage(world["program"].portal_id, first.application_id, "withdrawn")
 
     assert route(world).reason_code == "duplicate"
+
+
+def test_open_to_all_takes_student_of_deleted_university(world):
+    university_deleted(world)
+    set_fields(world["internship"], open_to_all=True)
+
+    outcome = route(world)
+
+    assert outcome.accepted
+    assert db.session.get(Application, outcome.application_id).partnership_id is None

@@ -9,7 +9,7 @@ def check_eligibility(
     student: StudentFacts, internship: InternshipFacts, now: datetime
 ) -> str | None:
     """Return the first rejection reason code, or None when the student may apply."""
-    if internship.status != "open":
+    if internship.status != "open" or internship.employer_deleted:
         return "internship_closed"
     if internship.opens_at and now < datetime.fromisoformat(internship.opens_at):
         return "window_not_open"
@@ -31,7 +31,7 @@ def check_eligibility(
 
 def check_seats(student: StudentFacts, internship: InternshipFacts) -> str | None:
     university_id = student.university_id
-    if university_id is None:
+    if university_id is None or student.university_deleted:
         return "university_not_eligible"
     if internship.university_ids and university_id not in internship.university_ids:
         return "university_not_eligible"

@@ -13,6 +13,9 @@ class StudentFacts:
     skills: list[str]
     frozen: bool
     placed: bool
+    # Set when the student's university was deleted in the CRM; decisions
+    # stored before this field existed replay with the default.
+    university_deleted: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class InternshipFacts:
     seats_total: int | None
     seats_left: int | None
     responsible_user_id: int | None
+    # A deleted employer's internships take no applications.
+    employer_deleted: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from b24app.program.models import (
     ACTIVE_STAGES,
     Application,
     CrmMapping,
+    Employer,
     Internship,
     InternshipStatus,
     Partnership,
@@ -27,6 +28,7 @@ from b24app.program.models import (
     RoutingStrategy,
     Student,
     Term,
+    University,
 )
 from b24app.program.normalize import as_utc, normalize_text
 from b24app.program.routing.inputs import (
@@ -69,7 +71,7 @@ def gather_inputs(
         requested_internship_id=request.internship_id,
         requested_employer_id=request.employer_id,
         requested_programme=request.programme,
-        student=_student_facts(student),
+        student=_student_facts(portal_id, student),
     )
 
     candidates = candidate_internships(portal_id, request)
@@ -117,7 +119,7 @@ def candidate_internships(
     ]
 
 
-def _student_facts(student: Student) -> StudentFacts:
+def _student_facts(portal_id: int, student: Student) -> StudentFacts:
     return StudentFacts(
         id=student.id,
         university_id=student.university_id,
@@ -126,7 +128,15 @@ def _student_facts(student: Student) -> StudentFacts:
         skills=list(student.skills or []),
         frozen=student.frozen,
         placed=student.placed,
+        university_deleted=_university_deleted(portal_id, student),
     )
+
+
+def _university_deleted(portal_id: int, student: Student) -> bool:
+    if student.university_id is None:
+        return False
+    university = get_scoped(University, portal_id, id=student.university_id)
+    return university is None or university.deleted
 
 
 def current_term_id(portal_id: int, now: datetime) -> int | None:
@@ -207,7 +217,13 @@ def _internship_facts(
         seats_total=seats_total,
         seats_left=seats_left,
         responsible_user_id=internship.responsible_user_id,
+        employer_deleted=_employer_deleted(portal_id, internship),
     )
+
+
+def _employer_deleted(portal_id: int, internship: Internship) -> bool:
+    employer = get_scoped(Employer, portal_id, id=internship.employer_id)
+    return employer is None or employer.deleted
 
 
 def _already_applied(portal_id: int, student: Student, internship: Internship) -> bool:
