@@ -13,8 +13,8 @@ class StudentFacts:
     skills: list[str]
     frozen: bool
     placed: bool
-    # Set when the student's university was deleted in the CRM; decisions
-    # stored before this field existed replay with the default.
+    # True when the student's university was deleted in the CRM. Decisions
+    # stored before this field existed replay with False.
     university_deleted: bool = False
 
 
