@@ -403,12 +403,16 @@ def _adopt_student(portal_id: int, row: dict[str, Any]) -> bool:
 
 def _adopt_application(portal_id: int, row: dict[str, Any]) -> bool:
     local = db.session.execute(
-        select(Application).where(
+        select(Application)
+        .where(
             Application.portal_id == portal_id,
             Application.internship_id == row["internship_id"],
             Application.student_id == row["student_id"],
             Application.bitrix_id.is_(None),
         )
+        # A withdrawn application and a newer one may share the pair.
+        .order_by(Application.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     return local is not None and _try_update(Application, local.id, row)
 

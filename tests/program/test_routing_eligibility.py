@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from b24app.extensions import db
 from b24app.program.models import Application, ApplicationAttempt, Student
@@ -240,11 +241,37 @@ def test_message_in_requested_language(world):
     assert outcome.message == "The application window for this internship has closed."
 
 
-def test_withdrawn_application_still_blocks(world):
+def test_reapply_after_withdrawal_accepted(world):
     first = route(world)
     change_stage(world["program"].portal_id, first.application_id, "withdrawn")
 
+    second = route(world)
+
+    assert second.accepted
+    assert second.application_id != first.application_id
+    assert db.session.get(Application, first.application_id).stage == "withdrawn"
     assert route(world).reason_code == "duplicate"
+
+
+def test_rejected_application_still_blocks(world):
+    first = route(world)
+    change_stage(world["program"].portal_id, first.application_id, "rejected")
+
+    assert route(world).reason_code == "duplicate"
+
+
+def test_database_refuses_second_open_application(world):
+    first = route(world)
+    copy = db.session.get(Application, first.application_id)
+    columns = {
+        column.name: getattr(copy, column.key)
+        for column in Application.__table__.columns
+        if column.name not in ("id", "bitrix_id")
+    }
+
+    with pytest.raises(IntegrityError):
+        db.session.execute(Application.__table__.insert().values(**columns))
+    db.session.rollback()
 
 
 def test_open_to_all_takes_student_of_deleted_university(world):

@@ -39,18 +39,29 @@ ACTIVE_STAGES = (
 )
 # Stages that keep a partnership seat taken.
 SEAT_HOLDING_STAGES = (*ACTIVE_STAGES, ApplicationStage.HIRED)
+# Rows the one-application-per-internship rule covers: all but withdrawn ones.
+OPEN_PAIR_CONDITION = "stage <> 'withdrawn'"
 
 
 class Application(PortalScoped, TimestampMixin, db.Model):
     """One student's application to one internship.
 
-    A student applies to an internship once: the unique constraint stops a second
-    row even when two requests race, and also blocks re-applying after a withdrawal.
+    A student has at most one application to an internship that is not withdrawn:
+    the partial unique index stops a second row even when two requests race. After
+    a withdrawal the student may apply again, and the new application is a new row.
     """
 
     __tablename__ = "application"
     __table_args__ = (
-        UniqueConstraint("portal_id", "internship_id", "student_id"),
+        Index(
+            "uq_application_open_pair",
+            "portal_id",
+            "internship_id",
+            "student_id",
+            unique=True,
+            postgresql_where=text(OPEN_PAIR_CONDITION),
+            sqlite_where=text(OPEN_PAIR_CONDITION),
+        ),
         UniqueConstraint("portal_id", "bitrix_id"),
         # The applications list filters by stage; an internship's tab orders its
         # applicants by score.

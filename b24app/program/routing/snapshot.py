@@ -15,6 +15,7 @@ from b24app.extensions import db
 from b24app.program.models import (
     ACTIVE_STAGES,
     Application,
+    ApplicationStage,
     CrmMapping,
     Employer,
     Internship,
@@ -227,8 +228,10 @@ def _employer_deleted(portal_id: int, internship: Internship) -> bool:
 
 
 def _already_applied(portal_id: int, student: Student, internship: Internship) -> bool:
-    statement = scoped(Application, portal_id).filter_by(
-        student_id=student.id, internship_id=internship.id
+    statement = (
+        scoped(Application, portal_id)
+        .filter_by(student_id=student.id, internship_id=internship.id)
+        .where(Application.stage != ApplicationStage.WITHDRAWN)
     )
     return db.session.execute(statement.limit(1)).first() is not None
 
