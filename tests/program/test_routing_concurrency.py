@@ -1,4 +1,4 @@
-"""Two requests at once: the double-apply guard and the last seat."""
+"""Requests at once: the double-apply guard, the last seat, the least loaded user."""
 
 import threading
 
@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from b24app.extensions import db
 from b24app.program.models import Application, Partnership, Student
 from b24app.program.routing import route_application
+from b24app.program.services.rules import create_rule
 
 from .builders import apply
 
@@ -77,3 +78,26 @@ def test_last_seat_at_once(app, program):
     assert codes == ["no_seats", "routed"]
     assert count(Application) == 1
     assert db.session.get(Partnership, partnership.id).seats_used == 1
+
+
+def test_least_loaded_at_once(app, program):
+    # Two universities with a partnership each, so no shared seat row lock
+    # orders the two runs.
+    employer = program.employer()
+    internship = program.internship(employer)
+    universities = [program.university(name) for name in ("North", "South")]
+    for university in universities:
+        program.partnership(university, employer, seats=10)
+    create_rule(program.portal_id, "Load", strategy="least_loaded", user_pool=[1, 2])
+
+    outcomes = run_together(
+        app,
+        program.portal_id,
+        [
+            apply(internship, number, student_fields={"university_id": university.id})
+            for number, university in enumerate(universities, start=1)
+        ],
+    )
+
+    assignees = sorted(outcome.assignee_user_id for outcome in outcomes)
+    assert assignees == [1, 2]

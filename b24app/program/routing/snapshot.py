@@ -333,10 +333,12 @@ def _gather_rules(portal_id: int, inputs: RoutingInputs, rows: LockedRows) -> No
         .order_by(RoutingRule.position, RoutingRule.id)
     )
     rules = list(db.session.execute(statement).scalars())
-    round_robin = [
-        rule for rule in rules if rule.strategy == RoutingStrategy.ROUND_ROBIN
-    ]
-    rows.cursors = lock_cursors(portal_id, [rule.id for rule in round_robin])
+    # Locking the cursors of round-robin and least-loaded rules orders the runs
+    # that use them, so each one reads the loads the previous run committed.
+    locked = (RoutingStrategy.ROUND_ROBIN, RoutingStrategy.LEAST_LOADED)
+    rows.cursors = lock_cursors(
+        portal_id, [rule.id for rule in rules if rule.strategy in locked]
+    )
 
     for rule in rules:
         rows.rules[rule.id] = rule
@@ -356,8 +358,6 @@ def _gather_rules(portal_id: int, inputs: RoutingInputs, rows: LockedRows) -> No
         )
 
     inputs.inactive_user_ids = _inactive_users(portal_id)
-    # NOTE: loads are counted without a lock, so two runs at the same moment may
-    # both pick the least loaded user. Round-robin cursors are locked and exact.
     loaded = [rule for rule in rules if rule.strategy == RoutingStrategy.LEAST_LOADED]
     pool = sorted({int(user) for rule in loaded for user in rule.user_pool or []})
     inputs.open_loads = open_loads(portal_id, pool)
@@ -366,7 +366,7 @@ def _gather_rules(portal_id: int, inputs: RoutingInputs, rows: LockedRows) -> No
 
 
 def lock_cursors(portal_id: int, rule_ids: list[int]) -> dict[int, RoutingCursor]:
-    """Create missing round-robin cursors, then lock them in rule id order."""
+    """Create missing rule cursors, then lock them in rule id order."""
     if not rule_ids:
         return {}
     existing = set(
