@@ -1,0 +1,487 @@
+"""Keep the rollups equal to the counted application summaries.
+
+`refresh_application_summary` brackets its rewrite of some summaries with
+`take_share` (what those applications added before) and `add_share` (what they
+add now). The difference is applied with upserts of the form `n = n + delta`,
+so two workers that change applications of the same group at once both land.
+Rows of every table are written in key order, so concurrent writers lock them
+in the same order and do not deadlock.
+
+`rebuild_rollups` recomputes a whole portal from its summaries.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Integer,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from b24app.analytics.rollup_models import (
+    ALL_TERMS,
+    BUCKET_SECONDS,
+    NO_TERM,
+    DurationBucket,
+    DurationValue,
+    FigureCount,
+    StudentCount,
+    UniversityCount,
+)
+from b24app.analytics.summary_models import (
+    STAY_STAGES,
+    ApplicationSummary,
+    ApplicationSummaryStay,
+)
+
+log = logging.getLogger(__name__)
+
+# Rows per multi-row upsert; keeps SQLite under its bound-parameter limit.
+UPSERT_BATCH = 500
+TIME_TO_HIRE = "time_to_hire"
+# The summary columns a counted application's figure counts depend on.
+COUNTED_COLUMNS = (
+    "term_id",
+    "stage",
+    "source",
+    "created_month",
+    "furthest_rank",
+    "hired_month",
+    "assigned_user_id",
+)
+
+StudentKey = tuple[int, int, int]
+
+
+@dataclass
+class Share:
+    """What some applications add to the rollups; negative when taken off."""
+
+    counts: Counter = field(default_factory=Counter)
+    buckets: Counter = field(default_factory=Counter)
+    applications: Counter = field(default_factory=Counter)
+    placed: Counter = field(default_factory=Counter)
+
+    def subtract(self, other: "Share") -> "Share":
+        result = Share()
+        for name in ("counts", "buckets", "applications", "placed"):
+            merged = Counter(getattr(self, name))
+            merged.subtract(getattr(other, name))
+            setattr(result, name, Counter({k: v for k, v in merged.items() if v}))
+        return result
+
+
+def term_key(term_id: int | None) -> int:
+    return NO_TERM if term_id is None else term_id
+
+
+def count_keys(row: Any) -> list[tuple[str, str]]:
+    """The (dimension, key) pairs one counted summary row adds 1 to."""
+    keys = [
+        ("stage", row.stage),
+        ("source", row.source),
+        ("created_month", row.created_month),
+        ("furthest_rank", str(row.furthest_rank)),
+    ]
+    if row.hired_month is not None:
+        keys.append(("hired_month", row.hired_month))
+    if row.assigned_user_id is not None:
+        keys.append(("recruiter_stage", f"{row.assigned_user_id}:{row.stage}"))
+    return keys
+
+
+def take_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
+    """Read what applications `ids` added, and delete their duration values."""
+    share = _summary_share(connection, portal_id, ids)
+    value = DurationValue
+    removed = connection.execute(
+        delete(value)
+        .where(value.portal_id == portal_id, value.application_id.in_(ids))
+        .returning(value.term_key, value.measure, value.bucket)
+    )
+    for row in removed:
+        share.buckets[(row.term_key, row.measure, row.bucket)] += 1
+    return share
+
+
+def add_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
+    """Write the duration values of applications `ids`; return what they add."""
+    share = _summary_share(connection, portal_id, ids)
+    summary = ApplicationSummary
+    chosen = and_(summary.application_id.in_(ids), summary.counted)
+    _insert_duration_values(connection, portal_id, chosen)
+
+    value = DurationValue
+    added = connection.execute(
+        select(value.term_key, value.measure, value.bucket).where(
+            value.portal_id == portal_id, value.application_id.in_(ids)
+        )
+    )
+    for row in added:
+        share.buckets[(row.term_key, row.measure, row.bucket)] += 1
+    return share
+
+
+def _summary_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
+    summary = ApplicationSummary
+    rows = connection.execute(
+        select(
+            *(summary.__table__.c[name] for name in COUNTED_COLUMNS),
+            summary.university_id,
+            summary.student_id,
+            summary.placed,
+        ).where(
+            summary.portal_id == portal_id,
+            summary.application_id.in_(ids),
+            summary.counted,
+        )
+    )
+    share = Share()
+    for row in rows:
+        term = term_key(row.term_id)
+        for dimension, key in count_keys(row):
+            share.counts[(term, dimension, key)] += 1
+        if row.university_id is None:
+            continue
+        for scope_term in (term, ALL_TERMS):
+            student = (scope_term, row.university_id, row.student_id)
+            share.applications[student] += 1
+            share.placed[student] += int(bool(row.placed))
+    return share
+
+
+def apply_share(connection: Connection, portal_id: int, change: Share) -> None:
+    """Add `change` to the rollup rows of a portal."""
+    _add_rows(
+        connection,
+        FigureCount,
+        ("term_key", "dimension", "key"),
+        ("n",),
+        {key: (n,) for key, n in change.counts.items()},
+        portal_id,
+    )
+    _add_rows(
+        connection,
+        DurationBucket,
+        ("term_key", "measure", "bucket"),
+        ("n",),
+        {key: (n,) for key, n in change.buckets.items()},
+        portal_id,
+    )
+    _apply_student_change(connection, portal_id, change)
+
+
+def _apply_student_change(
+    connection: Connection, portal_id: int, change: Share
+) -> None:
+    """Add to the student counters, then count students who started or stopped.
+
+    The upsert returns each counter after the change, under the row lock, so
+    the value before it is exact even when another worker changes the same
+    student at the same time.
+    """
+    keys = set(change.applications) | set(change.placed)
+    deltas = {key: (change.applications[key], change.placed[key]) for key in keys}
+    after = _add_rows(
+        connection,
+        StudentCount,
+        ("term_key", "university_id", "student_id"),
+        ("applications", "placed"),
+        deltas,
+        portal_id,
+    )
+
+    universities: Counter = Counter()
+    emptied = []
+    for key, (applications, placed) in after.items():
+        delta_applications, delta_placed = deltas[key]
+        university = key[:2]
+        universities[(university, "applications")] += delta_applications
+        universities[(university, "students")] += _started(
+            applications, delta_applications
+        )
+        universities[(university, "placed_students")] += _started(placed, delta_placed)
+        if applications == 0:
+            emptied.append(key)
+
+    rows: dict[tuple, list[int]] = {}
+    for (university, name), delta in universities.items():
+        index = ("applications", "students", "placed_students").index(name)
+        rows.setdefault(university, [0, 0, 0])[index] += delta
+    _add_rows(
+        connection,
+        UniversityCount,
+        ("term_key", "university_id"),
+        ("applications", "students", "placed_students"),
+        {key: tuple(values) for key, values in rows.items() if any(values)},
+        portal_id,
+    )
+    _delete_empty_students(connection, portal_id, emptied)
+
+
+def _started(after: int, delta: int) -> int:
+    """+1 when a counter became positive, -1 when it dropped to 0, else 0."""
+    before = after - delta
+    return int(after > 0) - int(before > 0)
+
+
+def _delete_empty_students(
+    connection: Connection, portal_id: int, keys: list[StudentKey]
+) -> None:
+    student = StudentCount
+    columns = tuple_(student.term_key, student.university_id, student.student_id)
+    for start in range(0, len(keys), UPSERT_BATCH):
+        connection.execute(
+            delete(student).where(
+                student.portal_id == portal_id,
+                columns.in_(keys[start : start + UPSERT_BATCH]),
+                student.applications == 0,
+            )
+        )
+
+
+def _add_rows(
+    connection: Connection,
+    model: Any,
+    key_columns: Sequence[str],
+    value_columns: Sequence[str],
+    deltas: dict[tuple, tuple[int, ...]],
+    portal_id: int,
+) -> dict[tuple, tuple[int, ...]]:
+    """Upsert `value = value + delta` per key; return the values after it."""
+    table = model.__table__
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    after: dict[tuple, tuple[int, ...]] = {}
+    ordered = sorted(key for key, values in deltas.items() if any(values))
+    for start in range(0, len(ordered), UPSERT_BATCH):
+        rows = [
+            {
+                "portal_id": portal_id,
+                **dict(zip(key_columns, key, strict=True)),
+                **dict(zip(value_columns, deltas[key], strict=True)),
+            }
+            for key in ordered[start : start + UPSERT_BATCH]
+        ]
+        statement = dialect.insert(table).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["portal_id", *key_columns],
+            set_={
+                name: table.c[name] + statement.excluded[name] for name in value_columns
+            },
+        ).returning(*(table.c[name] for name in (*key_columns, *value_columns)))
+        for row in connection.execute(statement):
+            width = len(key_columns)
+            after[tuple(row[:width])] = tuple(row[width:])
+    return after
+
+
+def _insert_duration_values(
+    connection: Connection, portal_id: int, chosen: ColumnElement[bool]
+) -> None:
+    """Insert every finished stay and time to hire of the chosen summaries."""
+    summary = ApplicationSummary
+    term = func.coalesce(summary.term_id, NO_TERM)
+    measures = [
+        (stage, summary.__table__.c[f"{stage}_seconds"]) for stage in STAY_STAGES
+    ]
+    measures.append((TIME_TO_HIRE, summary.seconds_to_hire))
+    parts = [
+        _duration_select(summary, term, literal(name, String), column)
+        for name, column in measures
+    ]
+    later = ApplicationSummaryStay
+    parts.append(
+        _duration_select(summary, term, later.stage, later.seconds).join(
+            later, later.application_id == summary.application_id
+        )
+    )
+    values = union_all(
+        *(part.where(summary.portal_id == portal_id, chosen) for part in parts)
+    ).subquery("durations")
+    bucket = cast(func.floor(values.c.seconds / float(BUCKET_SECONDS)), Integer)
+    columns = ["portal_id", "application_id", "term_key", "measure", "bucket"]
+    connection.execute(
+        insert(DurationValue).from_select(
+            [*columns, "seconds"],
+            select(
+                values.c.portal_id,
+                values.c.application_id,
+                values.c.term_key,
+                values.c.measure,
+                bucket,
+                values.c.seconds,
+            ),
+        )
+    )
+
+
+def _duration_select(summary: Any, term: Any, measure: Any, seconds: Any) -> Any:
+    return select(
+        summary.portal_id.label("portal_id"),
+        summary.application_id.label("application_id"),
+        term.label("term_key"),
+        measure.label("measure"),
+        cast(seconds, Float).label("seconds"),
+    ).where(seconds.isnot(None))
+
+
+def rebuild_rollups(connection: Connection, portal_id: int) -> None:
+    """Recompute every rollup row of a portal from its summaries."""
+    for model in (
+        FigureCount,
+        DurationBucket,
+        DurationValue,
+        StudentCount,
+        UniversityCount,
+    ):
+        connection.execute(delete(model).where(model.portal_id == portal_id))
+
+    summary = ApplicationSummary
+    counted = and_(summary.portal_id == portal_id, summary.counted)
+    _insert_duration_values(connection, portal_id, counted)
+    _rebuild_buckets(connection, portal_id)
+    _rebuild_counts(connection, portal_id, counted)
+    _rebuild_students(connection, portal_id, counted)
+    log.info("portal %s: rollups rebuilt", portal_id)
+
+
+def _rebuild_buckets(connection: Connection, portal_id: int) -> None:
+    value = DurationValue
+    grouped = (
+        select(
+            value.portal_id,
+            value.term_key,
+            value.measure,
+            value.bucket,
+            func.count(),
+        )
+        .where(value.portal_id == portal_id)
+        .group_by(value.portal_id, value.term_key, value.measure, value.bucket)
+    )
+    connection.execute(
+        insert(DurationBucket).from_select(
+            ["portal_id", "term_key", "measure", "bucket", "n"], grouped
+        )
+    )
+
+
+def _rebuild_counts(
+    connection: Connection, portal_id: int, counted: ColumnElement[bool]
+) -> None:
+    """Count per combination of the counted columns in SQL, then per key in Python.
+
+    The combinations are far fewer than the applications, and `count_keys`
+    stays the one definition of the keys.
+    """
+    columns = [ApplicationSummary.__table__.c[name] for name in COUNTED_COLUMNS]
+    rows = connection.execute(
+        select(*columns, func.count().label("applications"))
+        .where(counted)
+        .group_by(*columns)
+    )
+    counts: Counter = Counter()
+    for row in rows:
+        term = term_key(row.term_id)
+        for dimension, key in count_keys(row):
+            counts[(term, dimension, key)] += row.applications
+    _insert_counts(connection, portal_id, counts)
+
+
+def _insert_counts(connection: Connection, portal_id: int, counts: Counter) -> None:
+    rows = [
+        {
+            "portal_id": portal_id,
+            "term_key": term,
+            "dimension": dimension,
+            "key": key,
+            "n": n,
+        }
+        for (term, dimension, key), n in sorted(counts.items())
+    ]
+    if rows:
+        connection.execute(insert(FigureCount), rows)
+
+
+def _rebuild_students(
+    connection: Connection, portal_id: int, counted: ColumnElement[bool]
+) -> None:
+    summary = ApplicationSummary
+    placed = cast(summary.placed, Integer)
+    per_term = select(
+        summary.portal_id,
+        func.coalesce(summary.term_id, NO_TERM).label("term_key"),
+        summary.university_id,
+        summary.student_id,
+        func.count().label("applications"),
+        func.sum(placed).label("placed"),
+    ).where(counted, summary.university_id.isnot(None))
+    all_terms = per_term.with_only_columns(
+        summary.portal_id,
+        literal(ALL_TERMS, Integer).label("term_key"),
+        summary.university_id,
+        summary.student_id,
+        func.count().label("applications"),
+        func.sum(placed).label("placed"),
+    )
+    names = ["portal_id", "term_key", "university_id", "student_id"]
+    for statement, group in (
+        (per_term, (summary.portal_id, summary.term_id)),
+        (all_terms, (summary.portal_id,)),
+    ):
+        grouped = statement.group_by(*group, summary.university_id, summary.student_id)
+        connection.execute(
+            insert(StudentCount).from_select(
+                [*names, "applications", "placed"], grouped
+            )
+        )
+
+    student = StudentCount
+    universities = (
+        select(
+            student.portal_id,
+            student.term_key,
+            student.university_id,
+            func.sum(student.applications),
+            func.count(),
+            func.count().filter(student.placed > 0),
+        )
+        .where(student.portal_id == portal_id)
+        .group_by(student.portal_id, student.term_key, student.university_id)
+    )
+    connection.execute(
+        insert(UniversityCount).from_select(
+            [
+                "portal_id",
+                "term_key",
+                "university_id",
+                "applications",
+                "students",
+                "placed_students",
+            ],
+            universities,
+        )
+    )
+
+
+def apply_refresh(
+    connection: Connection, portal_id: int, before: Share, ids: Iterable[int]
+) -> None:
+    """Add what applications `ids` add now, minus `before`, to the rollups."""
+    now = add_share(connection, portal_id, list(ids))
+    apply_share(connection, portal_id, now.subtract(before))
