@@ -26,7 +26,7 @@ BUCKET_SECONDS = 3600
 
 
 def portal_key() -> Any:
-    """The portal column as the first part of a primary key."""
+    """Map the portal column as the first part of a primary key."""
     return mapped_column(
         Integer, ForeignKey("portal.id", ondelete="CASCADE"), primary_key=True
     )

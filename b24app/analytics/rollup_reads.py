@@ -2,7 +2,7 @@
 
 The results equal what `rollups` computes from the summaries of the same scope
 (the tests compare both). Percentiles are exact: the histogram gives the
-bucket that holds each needed rank, and the values of that bucket are read in
+bucket that contains each needed rank, and the values of that bucket are read in
 order from the `ix_duration_value_rank` index, so at most two values are
 fetched per percentile after skipping the lower ranks of one bucket.
 """
@@ -30,7 +30,7 @@ Histogram = list[tuple[int, int]]
 
 
 def covers(filters: Filters) -> bool:
-    """Whether the rollups hold this scope: the whole portal or one term."""
+    """Return whether the rollups contain this scope: the whole portal or one term."""
     narrowed = filters.to_dict()
     narrowed.pop("term_id", None)
     return not narrowed
@@ -181,7 +181,7 @@ def _values_from_rank(
 
 
 def _bucket_of_rank(histogram: Histogram, rank: int) -> tuple[int, int]:
-    """Return the bucket that holds `rank` and the number of values below it."""
+    """Return the bucket that contains `rank` and the number of values below it."""
     below = 0
     for number, n in histogram:
         if below + n > rank:

@@ -44,6 +44,7 @@ from b24app.analytics.rollup_models import (
     StudentCount,
     UniversityCount,
 )
+from b24app.analytics.sql import floor_integer
 from b24app.analytics.summary_models import (
     STAY_STAGES,
     ApplicationSummary,
@@ -71,7 +72,7 @@ StudentKey = tuple[int, int, int]
 
 @dataclass
 class Share:
-    """What some applications add to the rollups; negative when taken off."""
+    """The amounts some applications add to the rollups, negative when taken off."""
 
     counts: Counter = field(default_factory=Counter)
     buckets: Counter = field(default_factory=Counter)
@@ -92,7 +93,7 @@ def term_key(term_id: int | None) -> int:
 
 
 def count_keys(row: Any) -> list[tuple[str, str]]:
-    """The (dimension, key) pairs one counted summary row adds 1 to."""
+    """Return the (dimension, key) pairs that one counted summary row adds 1 to."""
     keys = [
         ("stage", row.stage),
         ("source", row.source),
@@ -297,6 +298,7 @@ def _insert_duration_values(
     """Insert every finished stay and time to hire of the chosen summaries."""
     summary = ApplicationSummary
     term = func.coalesce(summary.term_id, NO_TERM)
+
     measures = [
         (stage, summary.__table__.c[f"{stage}_seconds"]) for stage in STAY_STAGES
     ]
@@ -311,10 +313,13 @@ def _insert_duration_values(
             later, later.application_id == summary.application_id
         )
     )
+
     values = union_all(
         *(part.where(summary.portal_id == portal_id, chosen) for part in parts)
     ).subquery("durations")
-    bucket = cast(func.floor(values.c.seconds / float(BUCKET_SECONDS)), Integer)
+    bucket = floor_integer(
+        values.c.seconds / float(BUCKET_SECONDS), connection.dialect.name
+    )
     columns = ["portal_id", "application_id", "term_key", "measure", "bucket"]
     connection.execute(
         insert(DurationValue).from_select(
