@@ -126,13 +126,10 @@ def add_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Sha
     share = _summary_share(connection, portal_id, ids)
     summary = ApplicationSummary
     chosen = and_(summary.application_id.in_(ids), summary.counted)
-    _insert_duration_values(connection, portal_id, chosen)
-
     value = DurationValue
+    statement = _duration_values_insert(connection, portal_id, chosen)
     added = connection.execute(
-        select(value.term_key, value.measure, value.bucket).where(
-            value.portal_id == portal_id, value.application_id.in_(ids)
-        )
+        statement.returning(value.term_key, value.measure, value.bucket)
     )
     for row in added:
         share.buckets[(row.term_key, row.measure, row.bucket)] += 1
@@ -292,10 +289,10 @@ def _add_rows(
     return after
 
 
-def _insert_duration_values(
+def _duration_values_insert(
     connection: Connection, portal_id: int, chosen: ColumnElement[bool]
-) -> None:
-    """Insert every finished stay and time to hire of the chosen summaries."""
+) -> Any:
+    """Build the INSERT of every finished stay and time to hire of the summaries."""
     summary = ApplicationSummary
     term = func.coalesce(summary.term_id, NO_TERM)
 
@@ -321,18 +318,16 @@ def _insert_duration_values(
         values.c.seconds / float(BUCKET_SECONDS), connection.dialect.name
     )
     columns = ["portal_id", "application_id", "term_key", "measure", "bucket"]
-    connection.execute(
-        insert(DurationValue).from_select(
-            [*columns, "seconds"],
-            select(
-                values.c.portal_id,
-                values.c.application_id,
-                values.c.term_key,
-                values.c.measure,
-                bucket,
-                values.c.seconds,
-            ),
-        )
+    return insert(DurationValue).from_select(
+        [*columns, "seconds"],
+        select(
+            values.c.portal_id,
+            values.c.application_id,
+            values.c.term_key,
+            values.c.measure,
+            bucket,
+            values.c.seconds,
+        ),
     )
 
 
@@ -359,7 +354,7 @@ def rebuild_rollups(connection: Connection, portal_id: int) -> None:
 
     summary = ApplicationSummary
     counted = and_(summary.portal_id == portal_id, summary.counted)
-    _insert_duration_values(connection, portal_id, counted)
+    connection.execute(_duration_values_insert(connection, portal_id, counted))
     _rebuild_buckets(connection, portal_id)
     _rebuild_counts(connection, portal_id, counted)
     _rebuild_students(connection, portal_id, counted)
