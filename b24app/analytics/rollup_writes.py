@@ -4,12 +4,13 @@
 `take_share` (what those applications added before) and `add_share` (what they
 add now). The difference is applied with upserts of the form `n = n + delta`,
 so two workers that change applications of the same group at once both land.
-Rows of every table are written in key order, so concurrent writers lock them
-in the same order and do not deadlock.
+Rows of every table are written in key order, so concurrent writers lock the
+rows they share in the same order.
 
 `rebuild_rollups` recomputes a whole portal from its summaries.
 """
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     delete,
     func,
@@ -53,8 +55,8 @@ from b24app.analytics.summary_models import (
 
 log = logging.getLogger(__name__)
 
-# Rows per multi-row upsert; keeps SQLite under its bound-parameter limit.
-UPSERT_BATCH = 500
+# Keys per DELETE statement, so an IN list stays a reasonable size.
+DELETE_BATCH = 500
 TIME_TO_HIRE = "time_to_hire"
 # The summary columns a counted application's figure counts depend on.
 COUNTED_COLUMNS = (
@@ -110,12 +112,8 @@ def count_keys(row: Any) -> list[tuple[str, str]]:
 def take_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
     """Read what applications `ids` added, and delete their duration values."""
     share = _summary_share(connection, portal_id, ids)
-    value = DurationValue
-    removed = connection.execute(
-        delete(value)
-        .where(value.portal_id == portal_id, value.application_id.in_(ids))
-        .returning(value.term_key, value.measure, value.bucket)
-    )
+    parameters = {"portal_id": portal_id, "ids": list(ids)}
+    removed = connection.execute(_duration_values_delete(), parameters)
     for row in removed:
         share.buckets[(row.term_key, row.measure, row.bucket)] += 1
     return share
@@ -124,32 +122,60 @@ def take_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Sh
 def add_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
     """Write the duration values of applications `ids`; return what they add."""
     share = _summary_share(connection, portal_id, ids)
-    summary = ApplicationSummary
-    chosen = and_(summary.application_id.in_(ids), summary.counted)
-    value = DurationValue
-    statement = _duration_values_insert(connection, portal_id, chosen)
-    added = connection.execute(
-        statement.returning(value.term_key, value.measure, value.bucket)
-    )
-    for row in added:
+    statement = _chosen_duration_values_insert(connection.dialect.name)
+    parameters = {"portal_id": portal_id, "ids": list(ids)}
+    for row in connection.execute(statement, parameters):
         share.buckets[(row.term_key, row.measure, row.bucket)] += 1
     return share
 
 
-def _summary_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
+# The statements of a refresh are built once: building them per call cost more
+# Python time than running them.
+
+
+@functools.cache
+def _counted_summaries() -> Any:
     summary = ApplicationSummary
-    rows = connection.execute(
-        select(
-            *(summary.__table__.c[name] for name in COUNTED_COLUMNS),
-            summary.university_id,
-            summary.student_id,
-            summary.placed,
-        ).where(
-            summary.portal_id == portal_id,
-            summary.application_id.in_(ids),
-            summary.counted,
-        )
+    return select(
+        *(summary.__table__.c[name] for name in COUNTED_COLUMNS),
+        summary.university_id,
+        summary.student_id,
+        summary.placed,
+    ).where(
+        summary.portal_id == bindparam("portal_id"),
+        summary.application_id.in_(bindparam("ids", expanding=True)),
+        summary.counted,
     )
+
+
+@functools.cache
+def _duration_values_delete() -> Any:
+    value = DurationValue
+    return (
+        delete(value)
+        .where(
+            value.portal_id == bindparam("portal_id"),
+            value.application_id.in_(bindparam("ids", expanding=True)),
+        )
+        .returning(value.term_key, value.measure, value.bucket)
+    )
+
+
+@functools.cache
+def _chosen_duration_values_insert(dialect_name: str) -> Any:
+    summary = ApplicationSummary
+    chosen = and_(
+        summary.application_id.in_(bindparam("ids", expanding=True)),
+        summary.counted,
+    )
+    statement = _duration_values_insert(dialect_name, bindparam("portal_id"), chosen)
+    value = DurationValue
+    return statement.returning(value.term_key, value.measure, value.bucket)
+
+
+def _summary_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
+    parameters = {"portal_id": portal_id, "ids": list(ids)}
+    rows = connection.execute(_counted_summaries(), parameters)
     share = Share()
     for row in rows:
         term = term_key(row.term_id)
@@ -244,11 +270,11 @@ def _delete_empty_students(
 ) -> None:
     student = StudentCount
     columns = tuple_(student.term_key, student.university_id, student.student_id)
-    for start in range(0, len(keys), UPSERT_BATCH):
+    for start in range(0, len(keys), DELETE_BATCH):
         connection.execute(
             delete(student).where(
                 student.portal_id == portal_id,
-                columns.in_(keys[start : start + UPSERT_BATCH]),
+                columns.in_(keys[start : start + DELETE_BATCH]),
                 student.applications == 0,
             )
         )
@@ -262,35 +288,50 @@ def _add_rows(
     deltas: dict[tuple, tuple[int, ...]],
     portal_id: int,
 ) -> dict[tuple, tuple[int, ...]]:
-    """Upsert `value = value + delta` per key; return the values after it."""
-    table = model.__table__
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    after: dict[tuple, tuple[int, ...]] = {}
+    """Upsert `value = value + delta` per key; return the values after it.
+
+    One statement runs as an executemany, which SQLAlchemy sends as multi-row
+    INSERTs in parameter order and compiles once per table.
+    """
     ordered = sorted(key for key, values in deltas.items() if any(values))
-    for start in range(0, len(ordered), UPSERT_BATCH):
-        rows = [
-            {
-                "portal_id": portal_id,
-                **dict(zip(key_columns, key, strict=True)),
-                **dict(zip(value_columns, deltas[key], strict=True)),
-            }
-            for key in ordered[start : start + UPSERT_BATCH]
-        ]
-        statement = dialect.insert(table).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["portal_id", *key_columns],
-            set_={
-                name: table.c[name] + statement.excluded[name] for name in value_columns
-            },
-        ).returning(*(table.c[name] for name in (*key_columns, *value_columns)))
-        for row in connection.execute(statement):
-            width = len(key_columns)
-            after[tuple(row[:width])] = tuple(row[width:])
-    return after
+    if not ordered:
+        return {}
+    rows = [
+        {
+            "portal_id": portal_id,
+            **dict(zip(key_columns, key, strict=True)),
+            **dict(zip(value_columns, deltas[key], strict=True)),
+        }
+        for key in ordered
+    ]
+    statement = _upsert_adding(
+        connection.dialect.name, model, tuple(key_columns), tuple(value_columns)
+    )
+    width = len(key_columns)
+    result = connection.execute(statement, rows)
+    return {tuple(row[:width]): tuple(row[width:]) for row in result}
+
+
+@functools.cache
+def _upsert_adding(
+    dialect_name: str,
+    model: Any,
+    key_columns: tuple[str, ...],
+    value_columns: tuple[str, ...],
+) -> Any:
+    table = model.__table__
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["portal_id", *key_columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in value_columns},
+    )
+    returned = (table.c[name] for name in (*key_columns, *value_columns))
+    return statement.returning(*returned)
 
 
 def _duration_values_insert(
-    connection: Connection, portal_id: int, chosen: ColumnElement[bool]
+    dialect_name: str, portal_id: Any, chosen: ColumnElement[bool]
 ) -> Any:
     """Build the INSERT of every finished stay and time to hire of the summaries."""
     summary = ApplicationSummary
@@ -314,9 +355,7 @@ def _duration_values_insert(
     values = union_all(
         *(part.where(summary.portal_id == portal_id, chosen) for part in parts)
     ).subquery("durations")
-    bucket = floor_integer(
-        values.c.seconds / float(BUCKET_SECONDS), connection.dialect.name
-    )
+    bucket = floor_integer(values.c.seconds / float(BUCKET_SECONDS), dialect_name)
     columns = ["portal_id", "application_id", "term_key", "measure", "bucket"]
     return insert(DurationValue).from_select(
         [*columns, "seconds"],
@@ -354,7 +393,8 @@ def rebuild_rollups(connection: Connection, portal_id: int) -> None:
 
     summary = ApplicationSummary
     counted = and_(summary.portal_id == portal_id, summary.counted)
-    connection.execute(_duration_values_insert(connection, portal_id, counted))
+    dialect_name = connection.dialect.name
+    connection.execute(_duration_values_insert(dialect_name, portal_id, counted))
     _rebuild_buckets(connection, portal_id)
     _rebuild_counts(connection, portal_id, counted)
     _rebuild_students(connection, portal_id, counted)
