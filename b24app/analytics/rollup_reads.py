@@ -3,14 +3,14 @@
 The results equal what `rollups` computes from the summaries of the same scope
 (the tests compare both). Percentiles are exact: the histogram gives the
 bucket that contains each needed rank, and the values of that bucket are read in
-order from the `ix_duration_value_rank` index, so at most two values are
-fetched per percentile after skipping the lower ranks of one bucket.
+order from the `ix_duration_value_rank` index, so two values are fetched per
+percentile after skipping the lower ranks of one bucket.
 """
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import false, func, select
+from sqlalchemy import Integer, false, func, literal, select, union_all
 
 from b24app.analytics.filters import Filters
 from b24app.analytics.funnel import EMPTY_SUMMARY, STAGE_RANK
@@ -27,6 +27,17 @@ from b24app.extensions import db
 from b24app.program.models import University
 
 Histogram = list[tuple[int, int]]
+PERCENTILES = (0.5, 0.9)
+
+
+class Probe(NamedTuple):
+    """Where to read one percentile: its measure, rank position and bucket."""
+
+    measure: str
+    total: int
+    position: float
+    start: int
+    below: int
 
 
 def covers(filters: Filters) -> bool:
@@ -107,12 +118,23 @@ def timings(portal_id: int, filters: Filters) -> tuple[dict[str, dict], dict]:
 
     Same medians and 90th percentiles as `rollups.timings` (`percentile_cont`).
     """
-    summaries = {}
+    probes = []
     for measure, histogram in _histograms(portal_id, filters).items():
         total = sum(n for _, n in histogram)
-        median = _percentile(portal_id, filters, measure, histogram, total, 0.5)
-        p90 = _percentile(portal_id, filters, measure, histogram, total, 0.9)
-        summaries[measure] = duration_summary(median, p90, total)
+        for fraction in PERCENTILES:
+            position = fraction * (total - 1)
+            start, below = _bucket_of_rank(histogram, math.floor(position))
+            probes.append(Probe(measure, total, position, start, below))
+    values = _read_ranks(portal_id, filters, probes)
+
+    summaries = {}
+    for index in range(0, len(probes), len(PERCENTILES)):
+        median, p90 = (
+            _interpolate(values[index + offset], probes[index + offset].position)
+            for offset in range(len(PERCENTILES))
+        )
+        probe = probes[index]
+        summaries[probe.measure] = duration_summary(median, p90, probe.total)
 
     time_to_hire = summaries.pop(TIME_TO_HIRE, EMPTY_SUMMARY)
     stage_durations = {
@@ -139,45 +161,46 @@ def _histograms(portal_id: int, filters: Filters) -> dict[str, Histogram]:
     return histograms
 
 
-def _percentile(
-    portal_id: int,
-    filters: Filters,
-    measure: str,
-    histogram: Histogram,
-    total: int,
-    fraction: float,
-) -> float:
-    """Interpolate between the two ranks around `fraction`, as percentile_cont does."""
-    position = fraction * (total - 1)
-    lower = math.floor(position)
-    weight = position - lower
-    values = _values_from_rank(portal_id, filters, measure, histogram, lower)
+def _read_ranks(
+    portal_id: int, filters: Filters, probes: list[Probe]
+) -> list[list[float]]:
+    """Read, per probe, the value at its lower rank and the next one, ascending.
+
+    One statement reads them all: each part skips the lower ranks of the
+    probe's first bucket in the `ix_duration_value_rank` index.
+    """
+    if not probes:
+        return []
+    value = DurationValue
+    parts = []
+    for index, probe in enumerate(probes):
+        part = (
+            select(literal(index, Integer).label("probe"), value.seconds)
+            .where(
+                value.portal_id == portal_id,
+                value.measure == probe.measure,
+                value.bucket >= probe.start,
+            )
+            .order_by(value.bucket, value.seconds)
+            .offset(math.floor(probe.position) - probe.below)
+            .limit(2)
+        )
+        if filters.term_id:
+            part = part.where(value.term_key == filters.term_id)
+        parts.append(select(part.subquery()))
+
+    values: list[list[float]] = [[] for _ in probes]
+    for index, seconds in db.session.execute(union_all(*parts)):
+        values[index].append(seconds)
+    return [sorted(pair) for pair in values]
+
+
+def _interpolate(values: list[float], position: float) -> float:
+    """Interpolate between the ranks around `position`, as percentile_cont does."""
+    weight = position - math.floor(position)
     if weight == 0 or len(values) == 1:
         return values[0]
     return values[0] + (values[1] - values[0]) * weight
-
-
-def _values_from_rank(
-    portal_id: int, filters: Filters, measure: str, histogram: Histogram, rank: int
-) -> list[float]:
-    """Read the values at 0-based `rank` and the next rank, in ascending order."""
-    start, below = _bucket_of_rank(histogram, rank)
-
-    value = DurationValue
-    statement = (
-        select(value.seconds)
-        .where(
-            value.portal_id == portal_id,
-            value.measure == measure,
-            value.bucket >= start,
-        )
-        .order_by(value.bucket, value.seconds)
-        .offset(rank - below)
-        .limit(2)
-    )
-    if filters.term_id:
-        statement = statement.where(value.term_key == filters.term_id)
-    return list(db.session.execute(statement).scalars())
 
 
 def _bucket_of_rank(histogram: Histogram, rank: int) -> tuple[int, int]:

@@ -231,23 +231,18 @@ def _apply_student_change(
         portal_id,
     )
 
-    universities: Counter = Counter()
+    # Per (term_key, university): applications, students, placed students.
+    rows: dict[tuple, list[int]] = {}
     emptied = []
     for key, (applications, placed) in after.items():
         delta_applications, delta_placed = deltas[key]
-        university = key[:2]
-        universities[(university, "applications")] += delta_applications
-        universities[(university, "students")] += _started(
-            applications, delta_applications
-        )
-        universities[(university, "placed_students")] += _started(placed, delta_placed)
+        totals = rows.setdefault(key[:2], [0, 0, 0])
+        totals[0] += delta_applications
+        totals[1] += _started(applications, delta_applications)
+        totals[2] += _started(placed, delta_placed)
         if applications == 0:
             emptied.append(key)
 
-    rows: dict[tuple, list[int]] = {}
-    for (university, name), delta in universities.items():
-        index = ("applications", "students", "placed_students").index(name)
-        rows.setdefault(university, [0, 0, 0])[index] += delta
     _add_rows(
         connection,
         UniversityCount,
