@@ -317,3 +317,23 @@ def test_rollups_after_every_kind_of_write(program):
 
         assert_reads_equal_scan(program)
     assert_rollups_equal_rebuild(program.portal_id)
+
+
+def test_rollups_after_term_deleted(program):
+    # The database sets the applications' term to NULL; no ORM object changes.
+    db.session.delete(db.session.get(Term, program["T2"]))
+    db.session.commit()
+
+    counts = rollup_reads.count_groups(program.portal_id, Filters())
+    assert counts[("stage",)]["offer"] == 1
+    db.session.rollback()
+    assert_rollups_equal_rebuild(program.portal_id)
+
+
+def test_rollups_after_placed_stage_changed(program):
+    term = db.session.get(Term, program["T1"])
+    term.placed_at_stage = "offer"
+    db.session.commit()
+
+    assert_reads_equal_scan(program)
+    assert_rollups_equal_rebuild(program.portal_id)
