@@ -1,10 +1,10 @@
 """Dashboard figures read from the rollups, for a whole portal or one term.
 
 The results equal what `rollups` computes from the summaries of the same scope
-(the tests compare both). Percentiles are exact: the histogram gives the
-bucket that contains each needed rank, and the values of that bucket are read in
-order from the `ix_duration_value_rank` index, so two values are fetched per
-percentile after skipping the lower ranks of one bucket.
+(the tests compare both). Percentiles are exact. The histogram gives the
+bucket that contains each needed rank. The values from that bucket on are read
+in order from the `ix_duration_value_rank` index, which skips the lower ranks
+of the bucket and returns two values per percentile.
 """
 
 import math
@@ -31,7 +31,7 @@ PERCENTILES = (0.5, 0.9)
 
 
 class Probe(NamedTuple):
-    """Where to read one percentile: its measure, rank position and bucket."""
+    """The place of one percentile: its measure, rank position and bucket."""
 
     measure: str
     total: int

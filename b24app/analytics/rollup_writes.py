@@ -7,7 +7,7 @@ so two workers that change applications of the same group at once both land.
 Rows of every table are written in key order, so concurrent writers lock the
 rows they share in the same order.
 
-`rebuild_rollups` recomputes a whole portal from its summaries.
+`b24app.analytics.rollup_rebuild` recomputes a whole portal from its summaries.
 """
 
 import functools
@@ -21,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
-    Integer,
     String,
     and_,
     bindparam,
@@ -122,7 +121,7 @@ def take_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Sh
 def add_share(connection: Connection, portal_id: int, ids: Sequence[int]) -> Share:
     """Write the duration values of applications `ids`; return what they add."""
     share = _summary_share(connection, portal_id, ids)
-    statement = _chosen_duration_values_insert(connection.dialect.name)
+    statement = _chosenduration_values_insert(connection.dialect.name)
     parameters = {"portal_id": portal_id, "ids": list(ids)}
     for row in connection.execute(statement, parameters):
         share.buckets[(row.term_key, row.measure, row.bucket)] += 1
@@ -162,13 +161,13 @@ def _duration_values_delete() -> Any:
 
 
 @functools.cache
-def _chosen_duration_values_insert(dialect_name: str) -> Any:
+def _chosenduration_values_insert(dialect_name: str) -> Any:
     summary = ApplicationSummary
     chosen = and_(
         summary.application_id.in_(bindparam("ids", expanding=True)),
         summary.counted,
     )
-    statement = _duration_values_insert(dialect_name, bindparam("portal_id"), chosen)
+    statement = duration_values_insert(dialect_name, bindparam("portal_id"), chosen)
     value = DurationValue
     return statement.returning(value.term_key, value.measure, value.bucket)
 
@@ -325,7 +324,7 @@ def _upsert_adding(
     return statement.returning(*returned)
 
 
-def _duration_values_insert(
+def duration_values_insert(
     dialect_name: str, portal_id: Any, chosen: ColumnElement[bool]
 ) -> Any:
     """Build the INSERT of every finished stay and time to hire of the summaries."""
@@ -373,145 +372,6 @@ def _duration_select(summary: Any, term: Any, measure: Any, seconds: Any) -> Any
         measure.label("measure"),
         cast(seconds, Float).label("seconds"),
     ).where(seconds.isnot(None))
-
-
-def rebuild_rollups(connection: Connection, portal_id: int) -> None:
-    """Recompute every rollup row of a portal from its summaries."""
-    for model in (
-        FigureCount,
-        DurationBucket,
-        DurationValue,
-        StudentCount,
-        UniversityCount,
-    ):
-        connection.execute(delete(model).where(model.portal_id == portal_id))
-
-    summary = ApplicationSummary
-    counted = and_(summary.portal_id == portal_id, summary.counted)
-    dialect_name = connection.dialect.name
-    connection.execute(_duration_values_insert(dialect_name, portal_id, counted))
-    _rebuild_buckets(connection, portal_id)
-    _rebuild_counts(connection, portal_id, counted)
-    _rebuild_students(connection, portal_id, counted)
-    log.info("portal %s: rollups rebuilt", portal_id)
-
-
-def _rebuild_buckets(connection: Connection, portal_id: int) -> None:
-    value = DurationValue
-    grouped = (
-        select(
-            value.portal_id,
-            value.term_key,
-            value.measure,
-            value.bucket,
-            func.count(),
-        )
-        .where(value.portal_id == portal_id)
-        .group_by(value.portal_id, value.term_key, value.measure, value.bucket)
-    )
-    connection.execute(
-        insert(DurationBucket).from_select(
-            ["portal_id", "term_key", "measure", "bucket", "n"], grouped
-        )
-    )
-
-
-def _rebuild_counts(
-    connection: Connection, portal_id: int, counted: ColumnElement[bool]
-) -> None:
-    """Count per combination of the counted columns in SQL, then per key in Python.
-
-    The combinations are far fewer than the applications, and `count_keys`
-    stays the one definition of the keys.
-    """
-    columns = [ApplicationSummary.__table__.c[name] for name in COUNTED_COLUMNS]
-    rows = connection.execute(
-        select(*columns, func.count().label("applications"))
-        .where(counted)
-        .group_by(*columns)
-    )
-    counts: Counter = Counter()
-    for row in rows:
-        term = term_key(row.term_id)
-        for dimension, key in count_keys(row):
-            counts[(term, dimension, key)] += row.applications
-    _insert_counts(connection, portal_id, counts)
-
-
-def _insert_counts(connection: Connection, portal_id: int, counts: Counter) -> None:
-    rows = [
-        {
-            "portal_id": portal_id,
-            "term_key": term,
-            "dimension": dimension,
-            "key": key,
-            "n": n,
-        }
-        for (term, dimension, key), n in sorted(counts.items())
-    ]
-    if rows:
-        connection.execute(insert(FigureCount), rows)
-
-
-def _rebuild_students(
-    connection: Connection, portal_id: int, counted: ColumnElement[bool]
-) -> None:
-    summary = ApplicationSummary
-    placed = cast(summary.placed, Integer)
-    per_term = select(
-        summary.portal_id,
-        func.coalesce(summary.term_id, NO_TERM).label("term_key"),
-        summary.university_id,
-        summary.student_id,
-        func.count().label("applications"),
-        func.sum(placed).label("placed"),
-    ).where(counted, summary.university_id.isnot(None))
-    all_terms = per_term.with_only_columns(
-        summary.portal_id,
-        literal(ALL_TERMS, Integer).label("term_key"),
-        summary.university_id,
-        summary.student_id,
-        func.count().label("applications"),
-        func.sum(placed).label("placed"),
-    )
-    names = ["portal_id", "term_key", "university_id", "student_id"]
-    for statement, group in (
-        (per_term, (summary.portal_id, summary.term_id)),
-        (all_terms, (summary.portal_id,)),
-    ):
-        grouped = statement.group_by(*group, summary.university_id, summary.student_id)
-        connection.execute(
-            insert(StudentCount).from_select(
-                [*names, "applications", "placed"], grouped
-            )
-        )
-
-    student = StudentCount
-    universities = (
-        select(
-            student.portal_id,
-            student.term_key,
-            student.university_id,
-            func.sum(student.applications),
-            func.count(),
-            func.count().filter(student.placed > 0),
-        )
-        .where(student.portal_id == portal_id)
-        .group_by(student.portal_id, student.term_key, student.university_id)
-    )
-    connection.execute(
-        insert(UniversityCount).from_select(
-            [
-                "portal_id",
-                "term_key",
-                "university_id",
-                "applications",
-                "students",
-                "placed_students",
-            ],
-            universities,
-        )
-    )
 
 
 def apply_refresh(

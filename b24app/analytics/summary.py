@@ -34,6 +34,7 @@ from sqlalchemy import (
 
 from b24app.analytics import rollup_writes
 from b24app.analytics.funnel import stage_rank
+from b24app.analytics.rollup_rebuild import rebuild_rollups
 from b24app.analytics.scope import live_employer, not_tombstoned
 from b24app.analytics.sql import greatest, month_of, seconds_between
 from b24app.analytics.summary_models import (
@@ -145,7 +146,7 @@ def rebuild_summaries(portal_id: int) -> int:
     """
     connection = db.session.connection()
     _write_summaries(connection, portal_id, None, None, None)
-    rollup_writes.rebuild_rollups(connection, portal_id)
+    rebuild_rollups(connection, portal_id)
     count = db.session.execute(
         select(func.count()).where(ApplicationSummary.portal_id == portal_id)
     ).scalar_one()
