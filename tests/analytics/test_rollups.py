@@ -32,8 +32,9 @@ from b24app.program.models import (
     Term,
 )
 from b24app.program.services.stages import change_stage
+from b24app.sync.mapping import MappedRecord
 from b24app.sync.models import CrmRecord
-from b24app.sync.project import remove_rows
+from b24app.sync.project import project_records, remove_rows
 
 from .conftest import at
 
@@ -335,5 +336,33 @@ def test_rollups_after_placed_stage_changed(program):
     term.placed_at_stage = "offer"
     db.session.commit()
 
+    assert_reads_equal_scan(program)
+    assert_rollups_equal_rebuild(program.portal_id)
+
+
+def test_rollups_after_sync_restores_employer(program):
+    employer = db.session.get(Employer, program["E2"])
+    employer.bitrix_id = 4200
+    db.session.commit()
+    remove_rows(program.portal_id, "employer", [4200])
+    db.session.commit()
+    deleted = rollup_reads.count_groups(program.portal_id, Filters())
+    db.session.rollback()
+
+    record = MappedRecord(
+        entity_type="company",
+        bitrix_id=4200,
+        kind="employer",
+        date_modify=None,
+        values={"name": "Nord Systems", "city": "", "industry": ""},
+        refs={},
+    )
+    project_records(program.portal_id, [record])
+    db.session.commit()
+
+    restored = rollup_reads.count_groups(program.portal_id, Filters())
+    # Without Nord Systems (E2), A4, A5, A7 and A8 leave the figures.
+    assert deleted[("stage",)] == {"hired": 1, "rejected": 1, "screening": 1, "new": 1}
+    assert restored[("stage",)]["withdrawn"] == 1
     assert_reads_equal_scan(program)
     assert_rollups_equal_rebuild(program.portal_id)
