@@ -1,7 +1,7 @@
 """The list of model modules; importing it registers every table."""
 
 from b24app.analytics import models as analytics_models  # noqa: F401
-from b24app.analytics import summary_models  # noqa: F401
+from b24app.analytics import rollup_models, summary_models  # noqa: F401
 from b24app.api import models as api_models  # noqa: F401
 from b24app.api.webhooks import models as webhook_models  # noqa: F401
 from b24app.events import models as events_models  # noqa: F401

@@ -40,9 +40,9 @@ from b24app.analytics import (  # noqa: E402
     university_figures,
 )
 from b24app.analytics.report_pack import build_university_pack  # noqa: E402
+from b24app.analytics.rollup_models import FigureCount  # noqa: E402
 from b24app.analytics.sql import tune_transaction  # noqa: E402
 from b24app.analytics.summary import rebuild_summaries  # noqa: E402
-from b24app.analytics.summary_models import ApplicationSummary  # noqa: E402
 from b24app.extensions import db  # noqa: E402
 from b24app.settings import with_driver  # noqa: E402
 from b24app.tenancy.models import Portal  # noqa: E402
@@ -73,6 +73,18 @@ def main() -> None:
         metavar="NAME",
         help="measure a database kept by --keep; fills missing summaries, no seeding",
     )
+    parser.add_argument(
+        "--stage-changes",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time N stage changes, one commit each (changes the data)",
+    )
+    parser.add_argument(
+        "--skip-figures",
+        action="store_true",
+        help="time no figures or packs (with --stage-changes: the writes only)",
+    )
     arguments = parser.parse_args()
     keep = arguments.keep or arguments.seed_only or bool(arguments.reuse)
 
@@ -89,7 +101,8 @@ def main() -> None:
             redis_url,
             arguments.seed,
             seed=not arguments.reuse,
-            measure=not arguments.seed_only,
+            measure=not (arguments.seed_only or arguments.skip_figures),
+            stage_changes=arguments.stage_changes,
         )
     finally:
         release_redis()
@@ -126,7 +139,12 @@ def release_redis(control: redis.Redis, key: str, number: int) -> Callable[[], N
 
 
 def run(
-    database_url: str, redis_url: str, random_seed: int, seed: bool, measure: bool
+    database_url: str,
+    redis_url: str,
+    random_seed: int,
+    seed: bool,
+    measure: bool,
+    stage_changes: int = 0,
 ) -> str:
     app = create_app(
         {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "bench"}
@@ -140,18 +158,23 @@ def run(
             seeded, seed_seconds = describe_database(), 0.0
 
         lines += header(seeded, seed_seconds)
-        if not measure:
-            return "\n".join(lines) + "\n"
         portal_id = db.session.execute(sa.select(Portal.id)).scalar_one()
-        lines += measure_figures(portal_id, seeded)
-        lines += measure_packs(portal_id, seeded)
-        lines += explain_dashboard(portal_id)
+        if measure:
+            lines += measure_figures(portal_id, seeded)
+            lines += measure_packs(portal_id, seeded)
+        if stage_changes:
+            lines += measure_stage_changes(stage_changes)
+        if measure:
+            lines += explain_dashboard(portal_id)
         db.session.remove()
         db.engine.dispose()
     return "\n".join(lines) + "\n"
 
 
 def seed_database(random_seed: int) -> tuple[dict, float]:
+    # The student search index needs pg_trgm, which only the migration creates.
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
     db.create_all()
     portal = Portal(
         member_id="bench",
@@ -173,21 +196,23 @@ def seed_database(random_seed: int) -> tuple[dict, float]:
 
 
 def summarize_reused_database() -> None:
-    """Create tables added since the database was kept and fill empty summaries."""
+    """Create tables added since the database was kept and fill empty rollups.
+
+    Columns added to existing tables since then are not created here.
+    """
     db.create_all()
     portal_id = db.session.execute(sa.select(Portal.id)).scalar_one()
     present = db.session.execute(
-        sa.select(sa.func.count()).select_from(ApplicationSummary)
+        sa.select(sa.func.count()).select_from(FigureCount)
     ).scalar_one()
     if present:
         return
     started = time.perf_counter()
     rebuild_summaries(portal_id)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.execute(sa.text("VACUUM ANALYZE application_summary"))
-    print(
-        f"summaries rebuilt in {time.perf_counter() - started:.0f} s", file=sys.stderr
-    )
+        c.execute(sa.text("VACUUM ANALYZE"))
+    seconds = time.perf_counter() - started
+    print(f"summaries and rollups rebuilt in {seconds:.0f} s", file=sys.stderr)
 
 
 def describe_database() -> dict:
@@ -327,6 +352,67 @@ def measure_figures(portal_id: int, seeded: dict) -> list[str]:
         lines.append(row(f"{label} (each of {len(ids)}), all terms, cold", cold, aim))
         lines.append(row(f"{label} (each of {len(ids)}), all terms, warm", warm, ""))
     return lines + [""]
+
+
+def measure_stage_changes(count: int) -> list[str]:
+    """Time `count` moves to the next funnel stage through the program service.
+
+    Each move commits, so the time includes the summary refresh (and the
+    rollups, where the code keeps them) that the flush hook runs.
+    """
+    from b24app.program.services.stages import change_stage
+
+    next_stage = {"new": "screening", "screening": "interview", "interview": "offer"}
+    portal_id = db.session.execute(sa.select(Portal.id)).scalar_one()
+    candidates = db.session.execute(
+        sa.text(
+            "SELECT id, stage FROM application WHERE stage IN "
+            "('new', 'screening', 'interview') ORDER BY md5(id::text) LIMIT :count"
+        ),
+        {"count": count},
+    ).all()
+    db.session.rollback()
+
+    durations = []
+    rollup_seconds = time_rollup_maintenance()
+    started = time.perf_counter()
+    for application_id, stage in candidates:
+        begun = time.perf_counter()
+        change_stage(portal_id, application_id, next_stage[stage], from_crm=True)
+        durations.append((time.perf_counter() - begun) * 1000)
+    total = time.perf_counter() - started
+    lines = [
+        "| Write | Runs | p50 ms | p95 ms | Aim |",
+        "| --- | --- | --- | --- | --- |",
+        row("Stage change with its commit", durations, ""),
+        "",
+        f"{len(durations)} stage changes took {total:.1f} s in all",
+    ]
+    if rollup_seconds:
+        lines[-1] += f", {sum(rollup_seconds):.1f} s of it in rollup maintenance"
+    return [*lines[:-1], lines[-1] + ".", ""]
+
+
+def time_rollup_maintenance() -> list[float]:
+    """Time the rollup steps of each summary refresh, where the code has them."""
+    try:
+        from b24app.analytics import rollup_writes
+    except ImportError:
+        return []
+
+    spent: list[float] = []
+    for name in ("take_share", "apply_refresh"):
+        original = getattr(rollup_writes, name)
+
+        def timed_step(*arguments, original=original):
+            begun = time.perf_counter()
+            try:
+                return original(*arguments)
+            finally:
+                spent.append(time.perf_counter() - begun)
+
+        setattr(rollup_writes, name, timed_step)
+    return spent
 
 
 def measure_packs(portal_id: int, seeded: dict) -> list[str]:

@@ -25,8 +25,8 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     """Set up the figure cache, the summary and cache hooks and the report schedule."""
-    from b24app.analytics import cache, report_jobs, summary
+    from b24app.analytics import cache, report_jobs, summary_hooks
 
     cache.init_app(app)
-    summary.install_session_hooks()
+    summary_hooks.install_session_hooks()
     report_jobs.register_jobs()

@@ -14,7 +14,9 @@ analytics_group = AppGroup("analytics", help="Maintain the program figures.")
     "--portal", "portal_id", type=int, required=True, help="Portal id (portal.id)."
 )
 def rebuild_command(portal_id: int) -> None:
-    """Recompute every application summary of a portal from its stage history."""
+    """Recompute a portal's application summaries and dashboard rollups."""
     count = rebuild_summaries(portal_id)
     bump_data_version(portal_id)
-    click.echo(f"portal {portal_id}: {count} application summaries rebuilt")
+    click.echo(
+        f"portal {portal_id}: {count} application summaries and the rollups rebuilt"
+    )

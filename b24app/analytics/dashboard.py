@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy import distinct, false, func, select
 
-from b24app.analytics import funnel, measures, rollups, scope
+from b24app.analytics import funnel, measures, rollup_reads, rollups, scope
 from b24app.analytics.filters import Filters
 from b24app.analytics.sql import tune_transaction
 from b24app.extensions import db
@@ -18,6 +18,16 @@ from b24app.program.models import (
     University,
 )
 
+# The groups the dashboard counts applications by.
+COUNTED = [
+    ("stage",),
+    ("source",),
+    ("created_month",),
+    ("furthest_rank",),
+    ("hired_month",),
+    ("assigned_user_id", "stage"),
+]
+
 
 def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
     """Compute every dashboard figure for one portal and filter, JSON-ready."""
@@ -25,16 +35,8 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
     internship_status = measures.count_by(
         scope.internships(portal_id, filters), "status"
     )
-    counts = rollups.count_by_columns(
-        scope.summaries(portal_id, filters),
-        [
-            ("stage",),
-            ("source",),
-            ("created_month",),
-            ("furthest_rank",),
-            ("hired_month",),
-            ("assigned_user_id", "stage"),
-        ],
+    counts, stage_durations, time_to_hire, universities = application_figures(
+        portal_id, filters
     )
     application_stage = counts[("stage",)]
     hires_by_month = {
@@ -42,7 +44,6 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
         for month, count in counts[("hired_month",)].items()
         if month is not None
     }
-    stage_durations, time_to_hire = rollups.timings(portal_id, filters)
     active_total = sum(
         application_stage.get(str(stage), 0)
         for stage in (
@@ -62,7 +63,7 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
         },
         "internship_status": measures.fill_keys(internship_status, InternshipStatus),
         "application_stage": measures.fill_keys(application_stage, ApplicationStage),
-        "by_university": by_university(portal_id, filters),
+        "by_university": universities,
         "funnel": funnel.funnel_rows(counts[("furthest_rank",)]),
         "stage_durations": stage_durations,
         "time_to_hire": time_to_hire,
@@ -72,6 +73,28 @@ def compute_dashboard(portal_id: int, filters: Filters) -> dict[str, Any]:
         ),
         "monthly": monthly(counts[("created_month",)], hires_by_month),
     }
+
+
+def application_figures(portal_id: int, filters: Filters) -> tuple:
+    """Compute (counts, stage_durations, time_to_hire, by_university).
+
+    The whole portal and one term are read from the rollups, a few hundred
+    rows. Narrower scopes (a university, employer, internship or dates) are
+    computed from the summaries in scope, which indexes keep small.
+    """
+    if rollup_reads.covers(filters):
+        stage_durations, time_to_hire = rollup_reads.timings(portal_id, filters)
+        return (
+            rollup_reads.count_groups(portal_id, filters),
+            stage_durations,
+            time_to_hire,
+            rollup_reads.by_university(portal_id, filters),
+        )
+
+    counts = rollups.count_by_columns(scope.summaries(portal_id, filters), COUNTED)
+    stage_durations, time_to_hire = rollups.timings(portal_id, filters)
+    universities = by_university(portal_id, filters)
+    return counts, stage_durations, time_to_hire, universities
 
 
 def partner_universities(portal_id: int, filters: Filters) -> int:

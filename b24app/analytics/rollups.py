@@ -1,9 +1,11 @@
 """Dashboard figures computed in as few passes over the summaries as possible.
 
-Each pass re-reads every application in scope, which for a large portal is the
-main cost of a cold dashboard. Counts by several columns share one GROUPING
-SETS pass, and the percentiles of every stage and of time to hire share one
-pass of ordered-set aggregates, on PostgreSQL. SQLite runs one query per count
+The whole portal and single terms are read from the rollup tables instead
+(`rollup_reads`); these passes serve the narrower scopes (a university,
+employer, internship or date range) and the tests that check the rollups.
+Each pass re-reads every application in scope. Counts by several columns share
+one GROUPING SETS pass, and the percentiles of every stage and of time to hire
+share one pass of ordered-set aggregates, on PostgreSQL. SQLite runs one query per count
 and computes percentiles in Python, with the same results.
 """
 

@@ -11,7 +11,17 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Select, cast, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    case,
+    cast,
+    func,
+    select,
+    text,
+)
 
 from b24app.extensions import db
 
@@ -118,6 +128,18 @@ def _days(seconds: Any) -> float | None:
     if seconds is None:
         return None
     return round(float(seconds) / 86400.0, 2)
+
+
+def floor_integer(value: Any, dialect_name: str) -> ColumnElement:
+    """Round `value` down to an integer column.
+
+    SQLite has `floor` only when built with its math functions, so there the
+    truncation toward zero is corrected for negative values.
+    """
+    if dialect_name == "postgresql":
+        return cast(func.floor(value), Integer)
+    truncated = cast(value, Integer)
+    return case((value < truncated, truncated - 1), else_=truncated)
 
 
 def greatest(first: Any, second: Any) -> ColumnElement:

@@ -6,11 +6,15 @@ session hook calls the refresh after every flush that wrote an Application or
 an ApplicationStageChange through the ORM, so services need not remember it.
 Writes that bypass the ORM unit of work (Core INSERT/UPDATE statements, COPY)
 must call `refresh_application_summary` or `rebuild_summaries` themselves.
-Deleting an application deletes its rows through the foreign key cascade.
+The rollups (`b24app.analytics.rollup_writes`) change in the same statements:
+a refresh takes off what the old rows added and adds what the new rows add.
+Deleting an application through the ORM first takes its rows off (see
+`summary_hooks`); a Core DELETE of applications, or of the students,
+internships or employers they cascade from, must call `forget_summaries_of`
+before it, because the foreign key cascade would drop the rows silently.
 """
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,15 +26,16 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    event,
     func,
     insert,
-    inspect,
+    or_,
     select,
 )
-from sqlalchemy.orm import Session
 
+from b24app.analytics import rollup_writes
 from b24app.analytics.funnel import stage_rank
+from b24app.analytics.rollup_rebuild import rebuild_rollups
+from b24app.analytics.scope import live_employer, not_tombstoned
 from b24app.analytics.sql import greatest, month_of, seconds_between
 from b24app.analytics.summary_models import (
     STAY_STAGES,
@@ -38,7 +43,12 @@ from b24app.analytics.summary_models import (
     ApplicationSummaryStay,
 )
 from b24app.extensions import db
-from b24app.program.models import Application, ApplicationStageChange
+from b24app.program.models import (
+    Application,
+    ApplicationStage,
+    ApplicationStageChange,
+    Term,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +67,7 @@ def refresh_application_summary(
     connection = connection or db.session.connection()
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
+        before = rollup_writes.take_share(connection, portal_id, batch)
         _write_summaries(
             connection,
             portal_id,
@@ -64,13 +75,78 @@ def refresh_application_summary(
             ApplicationSummary.application_id.in_(batch),
             ApplicationSummaryStay.application_id.in_(batch),
         )
+        rollup_writes.apply_refresh(connection, portal_id, before, batch)
     log.debug("portal %s: %s application summaries refreshed", portal_id, len(ids))
 
 
+def forget_application_summary(
+    portal_id: int, application_ids: Iterable[int], connection: Connection | None = None
+) -> None:
+    """Delete the summary rows of `application_ids` and take them off the rollups.
+
+    Call it before deleting the applications with a Core statement.
+    """
+    ids = sorted(set(application_ids))
+    connection = connection or db.session.connection()
+    for start in range(0, len(ids), REFRESH_BATCH):
+        batch = ids[start : start + REFRESH_BATCH]
+        before = rollup_writes.take_share(connection, portal_id, batch)
+        connection.execute(
+            delete(ApplicationSummaryStay).where(
+                ApplicationSummaryStay.portal_id == portal_id,
+                ApplicationSummaryStay.application_id.in_(batch),
+            )
+        )
+        connection.execute(
+            delete(ApplicationSummary).where(
+                ApplicationSummary.portal_id == portal_id,
+                ApplicationSummary.application_id.in_(batch),
+            )
+        )
+        rollup_writes.apply_refresh(connection, portal_id, before, batch)
+    log.debug("portal %s: %s application summaries forgotten", portal_id, len(ids))
+
+
+def summarized_ids(
+    connection: Connection, portal_id: int, column: str, values: Iterable[Any]
+) -> list[int]:
+    """Ids of the applications whose summary has `column` in `values`."""
+    summary = ApplicationSummary
+    wanted = [value for value in values if value is not None]
+    if not wanted:
+        return []
+    statement = select(summary.application_id).where(
+        summary.portal_id == portal_id, summary.__table__.c[column].in_(wanted)
+    )
+    return list(connection.execute(statement).scalars())
+
+
+def refresh_summaries_of(portal_id: int, column: str, values: Iterable[Any]) -> None:
+    """Refresh the summaries whose `column` (employer_id, term_id, ...) is in `values`.
+
+    For Core writes that change whether or how applications are counted: an
+    employer deleted or restored, a deal tombstoned, a term's placed stage.
+    """
+    connection = db.session.connection()
+    ids = summarized_ids(connection, portal_id, column, values)
+    refresh_application_summary(portal_id, ids, connection)
+
+
+def forget_summaries_of(portal_id: int, column: str, values: Iterable[Any]) -> None:
+    """Forget the summaries whose `column` is in `values`, before a Core DELETE."""
+    connection = db.session.connection()
+    ids = summarized_ids(connection, portal_id, column, values)
+    forget_application_summary(portal_id, ids, connection)
+
+
 def rebuild_summaries(portal_id: int) -> int:
-    """Recompute every summary row of a portal and commit; return the row count."""
+    """Recompute every summary and rollup row of a portal and commit.
+
+    Returns the number of summary rows.
+    """
     connection = db.session.connection()
     _write_summaries(connection, portal_id, None, None, None)
+    rebuild_rollups(connection, portal_id)
     count = db.session.execute(
         select(func.count()).where(ApplicationSummary.portal_id == portal_id)
     ).scalar_one()
@@ -196,6 +272,8 @@ def _summary_select(applications: ColumnElement[bool], history: Any) -> Any:
             Application.stage,
             Application.source,
             Application.created_at,
+            case((_is_counted(), True), else_=False).label("counted"),
+            case((_is_placed(), True), else_=False).label("placed"),
             month_of(Application.created_at).label("created_month"),
             furthest.label("furthest_rank"),
             history.c.offer_at,
@@ -214,6 +292,27 @@ def _summary_select(applications: ColumnElement[bool], history: Any) -> Any:
     )
 
 
+def _is_counted() -> ColumnElement[bool]:
+    """Match applications the figures count, as `scope.summaries` selects them."""
+    return and_(
+        not_tombstoned(Application, "deal"), live_employer(Application.employer_id)
+    )
+
+
+def _is_placed() -> ColumnElement[bool]:
+    """Match applications that place their student, as `measures.placed` does."""
+    placed_at = (
+        select(Term.placed_at_stage)
+        .where(Term.id == Application.term_id)
+        .scalar_subquery()
+    )
+    at_offer = and_(
+        Application.stage == ApplicationStage.OFFER,
+        func.coalesce(placed_at, ApplicationStage.HIRED) == ApplicationStage.OFFER,
+    )
+    return or_(Application.stage == ApplicationStage.HIRED, at_offer)
+
+
 def _later_stays(ordered: Any) -> Any:
     return select(
         ordered.c.portal_id,
@@ -225,35 +324,3 @@ def _later_stays(ordered: Any) -> Any:
         ordered.c.seconds.isnot(None),
         ordered.c.to_stage.in_(STAY_STAGES),
     )
-
-
-def install_session_hooks() -> None:
-    """Refresh the summaries of applications whose rows a flush wrote."""
-    if not event.contains(Session, "after_flush", _refresh_flushed):
-        event.listen(Session, "after_flush", _refresh_flushed)
-
-
-def _refresh_flushed(session: Session, flush_context: Any) -> None:
-    # After a flush, `new`, `dirty` and `deleted` still list the flushed objects.
-    touched: dict[int, set[int]] = defaultdict(set)
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        for portal_id, application_id in _touched_applications(instance):
-            if portal_id is not None and application_id is not None:
-                touched[portal_id].add(application_id)
-
-    for portal_id, application_ids in touched.items():
-        refresh_application_summary(
-            portal_id, application_ids, connection=session.connection()
-        )
-
-
-def _touched_applications(instance: Any) -> list[tuple[int | None, int | None]]:
-    if isinstance(instance, Application):
-        return [(instance.portal_id, instance.id)]
-    if not isinstance(instance, ApplicationStageChange):
-        return []
-
-    # A change moved to another application leaves the old one to refresh too.
-    history = inspect(instance).attrs.application_id.history
-    ids = {instance.application_id, *history.deleted}
-    return [(instance.portal_id, application_id) for application_id in ids]

@@ -6,7 +6,7 @@ every cache miss. `b24app.analytics.summary` keeps them equal to the history.
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from b24app.extensions import AwareDateTime, db
@@ -67,6 +67,14 @@ class ApplicationSummary(PortalScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     # "YYYY-MM" of `created_at` in UTC.
     created_month: Mapped[str] = mapped_column(String(7))
+
+    # Whether the figures count the application: its employer is not deleted
+    # and its deal has no tombstone. Kept so that a refresh can take off
+    # exactly what the application added to the rollups.
+    counted: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the application places its student now: hired, or offered in a
+    # term whose placed stage is the offer.
+    placed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Funnel position 0 (new) to 4 (hired) of the furthest stage in the history
     # or the current stage, whichever is further.

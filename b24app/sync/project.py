@@ -12,7 +12,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from b24app.analytics.summary import refresh_application_summary
+from b24app.analytics.summary import (
+    forget_summaries_of,
+    refresh_application_summary,
+    refresh_summaries_of,
+)
 from b24app.extensions import db
 from b24app.program.models import (
     Application,
@@ -38,6 +42,12 @@ KIND_MODELS: dict[str, Any] = {
     "student": Student,
     "internship": Internship,
     "application": Application,
+}
+# The application column that points at a row of each deletable kind.
+CASCADE_COLUMNS = {
+    "student": "student_id",
+    "internship": "internship_id",
+    "application": "application_id",
 }
 # Dependencies first, so one call can resolve links to rows it just wrote.
 KIND_ORDER = ("university", "employer", "student", "internship", "application")
@@ -87,13 +97,18 @@ def remove_rows(portal_id: int, kind: str, bitrix_ids: list[int]) -> None:
     if model is None or not bitrix_ids:
         return
     scope = (model.portal_id == portal_id, model.bitrix_id.in_(bitrix_ids))
+    # The analytics rollups must see the applications go, before the cascade.
+    removed = local_ids(model, portal_id, set(bitrix_ids)).values()
     if hasattr(model, "deleted"):
         statement = (
             update(model).where(*scope).values(deleted=True, updated_at=utcnow())
         )
     else:
+        forget_summaries_of(portal_id, CASCADE_COLUMNS[kind], removed)
         statement = delete(model).where(*scope)
     db.session.execute(statement.execution_options(synchronize_session=False))
+    if kind == "employer":
+        refresh_summaries_of(portal_id, "employer_id", removed)
 
     if kind in ("student", "internship"):
         ref = "contact" if kind == "student" else "internship"
@@ -123,8 +138,20 @@ def _universities(portal_id: int, records: list[MappedRecord]) -> Pending:
 
 def _employers(portal_id: int, records: list[MappedRecord]) -> Pending:
     rows = [_base(portal_id, record) | {"deleted": False} for record in records]
+    restored = _deleted_ids(Employer, portal_id, [row["bitrix_id"] for row in rows])
     _write(Employer, rows, ("name", "city", "industry", "deleted"))
+    # A restored employer's applications count in the figures again.
+    refresh_summaries_of(portal_id, "employer_id", restored)
     return {}
+
+
+def _deleted_ids(model: Any, portal_id: int, bitrix_ids: list[int]) -> list[int]:
+    statement = select(model.id).where(
+        model.portal_id == portal_id,
+        model.bitrix_id.in_(bitrix_ids),
+        model.deleted.is_(True),
+    )
+    return list(db.session.execute(statement).scalars())
 
 
 def _students(portal_id: int, records: list[MappedRecord]) -> Pending:

@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from b24app.analytics import dashboard_figures
+from b24app.analytics.rollup_models import FigureCount
 from b24app.analytics.sql import duration_summary, percentile
 from b24app.analytics.summary import rebuild_summaries, refresh_application_summary
 from b24app.analytics.summary_models import (
@@ -230,6 +231,7 @@ def test_core_write_needs_explicit_refresh(program):
 
 def test_rebuild_command(program, runner):
     db.session.execute(sa.delete(ApplicationSummary))
+    db.session.execute(sa.delete(FigureCount))
     db.session.commit()
 
     result = runner.invoke(
@@ -237,5 +239,6 @@ def test_rebuild_command(program, runner):
     )
 
     assert result.exit_code == 0, result.output
-    assert "10 application summaries rebuilt" in result.output
+    assert "10 application summaries and the rollups rebuilt" in result.output
     assert summary_of(program["A1"]).furthest_rank == 4
+    assert dashboard_figures(program.portal_id)["application_stage"]["hired"] == 2
