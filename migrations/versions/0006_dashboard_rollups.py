@@ -4,8 +4,8 @@ The new tables start empty and the existing summaries are marked counted and
 not placed, so run `b24app analytics rebuild --portal ID` for each portal
 after upgrading; until then its dashboard shows no applications.
 
-Revision ID: 0002_rollups
-Revises: 0001_initial
+Revision ID: 0006_dashboard_rollups
+Revises: 0005_reapply_after_withdrawal
 Create Date: 2026-12-04 19:49:41.474271
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0002_rollups"
-down_revision = "0001_initial"
+revision = "0006_dashboard_rollups"
+down_revision = "0005_reapply_after_withdrawal"
 branch_labels = None
 depends_on = None
 
