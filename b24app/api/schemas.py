@@ -413,6 +413,11 @@ class SyncRun(Schema):
     tombstoned: dict[str, int] = Field(
         description="Records of a university run the CRM no longer has, by type."
     )
+    rejected: dict[str, int] = Field(
+        default_factory=dict,
+        description="Exported records that could not be mapped or stored, by type; "
+        "the log names each one.",
+    )
     error: str
     started_at: datetime
     finished_at: datetime | None

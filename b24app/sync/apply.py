@@ -11,7 +11,13 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from b24app.extensions import db
 from b24app.sync.fetch import fetch_entities
-from b24app.sync.mapping import ENTITY_TYPES, MappedRecord, MappingRules, map_record
+from b24app.sync.mapping import (
+    ENTITY_TYPES,
+    MappedRecord,
+    MappingRules,
+    map_record,
+    parse_crm_id,
+)
 from b24app.sync.store import StoreResult, store_deletions, store_records
 
 log = logging.getLogger(__name__)
@@ -75,21 +81,44 @@ def map_records(
     return records
 
 
+def map_rows(
+    portal_id: int,
+    entity_type: str,
+    rows: list[dict[str, Any]],
+    rules: MappingRules,
+    rejected: dict[EntityKey, str],
+) -> list[MappedRecord]:
+    """Map exported rows; a row that cannot be mapped goes into `rejected`."""
+    records = []
+    for raw in rows:
+        try:
+            records.append(map_record(entity_type, raw, rules))
+        except (KeyError, TypeError, ValueError) as error:
+            key = (entity_type, parse_crm_id(raw.get("ID")) or 0)
+            reject(portal_id, key, error, rejected)
+    return records
+
+
 def store_isolated(
     portal_id: int,
     entity_type: str,
     records: list[MappedRecord],
     result: StoreResult,
     rejected: dict[EntityKey, str],
+    *,
+    fresh: bool = True,
+    run_id: int | None = None,
 ) -> None:
     """Store records in one savepoint; after an error, each in a savepoint of its own.
 
     The second pass finds the record the database rejects (a value too long,
-    a broken link) and stores every other one.
+    a broken link) and stores every other one. `fresh` and `run_id` are passed
+    to `store_records`.
     """
+    options = {"fresh": fresh, "run_id": run_id}
     try:
         with db.session.begin_nested():
-            stored = store_records(portal_id, entity_type, records, fresh=True)
+            stored = store_records(portal_id, entity_type, records, **options)
     except TRANSIENT_ERRORS:
         raise
     except Exception as error:
@@ -107,7 +136,7 @@ def store_isolated(
     for record in records:
         try:
             with db.session.begin_nested():
-                stored = store_records(portal_id, entity_type, [record], fresh=True)
+                stored = store_records(portal_id, entity_type, [record], **options)
         except TRANSIENT_ERRORS:
             raise
         except Exception as error:

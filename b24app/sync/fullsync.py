@@ -16,15 +16,16 @@ from sqlalchemy import select
 
 from b24app.extensions import db
 from b24app.jobs import enqueue
+from b24app.sync.apply import EntityKey, map_rows, store_isolated
 from b24app.sync.client import sync_client
-from b24app.sync.mapping import ENTITY_TYPES, MappingRules, map_record
+from b24app.sync.mapping import ENTITY_TYPES, MappingRules, parse_crm_id
 from b24app.sync.models import CrmRecord, RunStatus, SyncRun
 from b24app.sync.pending import resolve_pending
 from b24app.sync.recruiters import refresh_recruiters
 from b24app.sync.rules import load_rules
 from b24app.sync.stages import apply_stage_moves
 from b24app.sync.state import note_failure, sync_state
-from b24app.sync.store import StoreResult, store_deletions, store_records
+from b24app.sync.store import StoreResult, store_deletions
 from b24app.tenancy.models import Portal, utcnow
 from b24app.tenancy.scoping import scoped
 
@@ -204,13 +205,31 @@ class Attempt:
     ) -> None:
         """Store exported rows and commit them with the cursor past the last one."""
         run = self.run
-        records = [map_record(entity_type, raw, self.rules) for raw in chunk]
-        stored = store_records(
-            run.portal_id, entity_type, records, run_id=run.id, fresh=False
+        rejected: dict[EntityKey, str] = {}
+        records = map_rows(run.portal_id, entity_type, chunk, self.rules, rejected)
+        stored = StoreResult()
+        store_isolated(
+            run.portal_id,
+            entity_type,
+            records,
+            stored,
+            rejected,
+            fresh=False,
+            run_id=run.id,
         )
-        position["last_id"] = records[-1].bitrix_id
-        self.checkpoint(entity_type, position, len(records))
+        position["last_id"] = last_chunk_id(chunk, position)
+        self.note_rejected(entity_type, len(rejected))
+        self.checkpoint(entity_type, position, len(chunk))
         apply_stage_moves(run.portal_id, stored.stage_moves)
+
+    def note_rejected(self, entity_type: str, count: int) -> None:
+        """Add records that could not be mapped or stored to the run's cursor."""
+        if not count:
+            return
+        run = self.run
+        rejected = dict(run.cursor.get("rejected") or {})
+        rejected[entity_type] = rejected.get(entity_type, 0) + count
+        run.cursor = {**run.cursor, "rejected": rejected}
 
     def checkpoint(self, entity_type: str, position: dict, stored: int) -> None:
         """Commit the stored chunk together with the cursor that points past it."""
@@ -221,6 +240,13 @@ class Attempt:
         run.counts = {**run.counts, entity_type: stored_before + stored}
         self.count_requests()
         db.session.commit()
+
+
+def last_chunk_id(chunk: list[dict[str, Any]], position: dict) -> int | None:
+    """Return the highest valid id of an exported chunk, else the old position."""
+    ids = [parse_crm_id(raw.get("ID")) for raw in chunk]
+    valid = [bitrix_id for bitrix_id in ids if bitrix_id is not None]
+    return max(valid) if valid else position.get("last_id")
 
 
 def count_totals(client: Any, rules: MappingRules) -> dict[str, int]:

@@ -33,7 +33,7 @@ from b24app.bitrix import (
     TransportError,
 )
 from b24app.extensions import db
-from b24app.sync.apply import apply_changes
+from b24app.sync.apply import EntityKey, apply_changes, map_rows, store_isolated
 from b24app.sync.client import sync_client
 from b24app.sync.fullsync import (
     CHUNK_SIZE,
@@ -42,14 +42,14 @@ from b24app.sync.fullsync import (
     list_filter,
     synced_types,
 )
-from b24app.sync.mapping import map_record, parse_crm_datetime, parse_crm_id
+from b24app.sync.mapping import parse_crm_datetime, parse_crm_id
 from b24app.sync.models import CrmRecord
 from b24app.sync.pending import resolve_pending
 from b24app.sync.recruiters import refresh_recruiters
 from b24app.sync.rules import load_rules
 from b24app.sync.stages import apply_stage_moves
 from b24app.sync.state import note_failure, sync_state
-from b24app.sync.store import StoreResult, store_records
+from b24app.sync.store import StoreResult
 from b24app.tenancy.models import Portal, PortalState, utcnow
 
 log = logging.getLogger(__name__)
@@ -114,9 +114,11 @@ def _delta_entity(
 
     stored, newest = 0, since
     for chunk in chunked(rows, CHUNK_SIZE):
-        records = [map_record(entity_type, raw, rules) for raw in chunk]
-        result = store_records(portal_id, entity_type, records, fresh=False)
-        stored += len(records)
+        rejected: dict[EntityKey, str] = {}
+        records = map_rows(portal_id, entity_type, chunk, rules, rejected)
+        result = StoreResult()
+        store_isolated(portal_id, entity_type, records, result, rejected, fresh=False)
+        stored += len(chunk) - len(rejected)
         newest = max([newest, *(r.date_modify for r in records if r.date_modify)])
         state.high_water = {**state.high_water, entity_type: newest.isoformat()}
         db.session.commit()

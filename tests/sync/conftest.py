@@ -50,3 +50,27 @@ def sync_portal(app, live_server, emulator) -> SyncPortal:
     return SyncPortal(
         server=emulator, portal_id=portal.id, mapping=program_mapping(emulator, portal)
     )
+
+
+@pytest.fixture
+def poisoned_student_rows():
+    """Make PostgreSQL reject student rows named Poisoned, a failure no code expects."""
+    statements = [
+        """create function refuse_poisoned_student() returns trigger as $$
+        begin
+            if new.first_name = 'Poisoned' then
+                raise exception 'refused by the test trigger';
+            end if;
+            return new;
+        end $$ language plpgsql""",
+        """create trigger refuse_poisoned_student before insert or update
+        on student for each row execute function refuse_poisoned_student()""",
+    ]
+    for statement in statements:
+        db.session.execute(db.text(statement))
+    db.session.commit()
+    yield
+    db.session.rollback()
+    db.session.execute(db.text("drop trigger refuse_poisoned_student on student"))
+    db.session.execute(db.text("drop function refuse_poisoned_student()"))
+    db.session.commit()

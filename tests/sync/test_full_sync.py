@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from b24app.extensions import db
+from b24app.program.models import Student
 from b24app.sync.fullsync import run_full_sync, start_full_sync
 from b24app.sync.models import CrmRecord, RunStatus, SyncRun
 
@@ -105,3 +106,27 @@ def test_second_full_sync_tombstones_unseen(app, sync_portal):
     assert record.deleted_at is not None
     assert mirror_differences(sync_portal) == []
     assert requests  # the emulator stays reachable for the comparison above
+
+
+def test_full_sync_skips_one_bad_record(app, sync_portal, poisoned_student_rows):
+    ids = populate(sync_portal, students=300, applications=0)
+    poisoned = sync_portal.add(
+        "contact", {"NAME": "Poisoned", "COMPANY_ID": ids["university"][0]}
+    )
+
+    run = start_full_sync(sync_portal.portal_id, run_now=True)
+
+    db.session.refresh(run)
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.cursor["rejected"] == {"contact": 1}
+    assert run.counts["contact"] == 301
+    stored = db.session.execute(
+        db.select(db.func.count()).select_from(Student).where(Student.bitrix_id > 0)
+    ).scalar_one()
+    assert stored == 300
+    assert (
+        db.session.execute(
+            db.select(Student).filter_by(bitrix_id=poisoned)
+        ).scalar_one_or_none()
+        is None
+    )

@@ -8,7 +8,7 @@ from b24app.events.models import EventInbox, InboxStatus
 from b24app.events.sweeper import sweep_inbox
 from b24app.extensions import db
 from b24app.jobs import get_jobs
-from b24app.program.models import Application
+from b24app.program.models import Application, Student
 from b24app.sync.client import sync_client
 from b24app.sync.fullsync import start_full_sync
 from b24app.sync.models import SyncState
@@ -38,6 +38,23 @@ def test_delta_sync_catches_missed_changes(app, sync_portal):
     assert counts["contact"] >= 2
     assert new_student
     assert mirror_differences(sync_portal) == []
+
+
+def test_delta_sync_skips_one_bad_record(app, sync_portal, poisoned_student_rows):
+    ids = populate(sync_portal, students=30, applications=0)
+    start_full_sync(sync_portal.portal_id, run_now=True)
+    edit_silently(sync_portal, "contact", ids["student"][3], {"NAME": "Poisoned"})
+    edit_silently(sync_portal, "contact", ids["student"][4], {"NAME": "Renamed"})
+
+    counts = delta_sync(sync_portal.portal_id)
+
+    assert counts["contact"] >= 1
+    names = {
+        student.bitrix_id: student.first_name
+        for student in db.session.execute(db.select(Student)).scalars()
+    }
+    assert names[ids["student"][4]] == "Renamed"
+    assert names[ids["student"][3]] == "Student3"
 
 
 def test_offline_events_applied_and_cleared(app, sync_portal):

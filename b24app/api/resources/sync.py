@@ -25,6 +25,7 @@ def run_schema(run: SyncRun) -> schemas.SyncRun:
         expected=run.expected,
         counts=dict(run.counts or {}),
         tombstoned=dict(cursor.get("tombstoned") or {}),
+        rejected=dict(cursor.get("rejected") or {}),
         error=run.error,
         started_at=run.started_at,
         finished_at=run.finished_at,
