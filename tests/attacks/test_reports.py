@@ -1,11 +1,26 @@
 """Hostile requests to the report packs and the admin report schedules."""
 
+import time
+
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from web.conftest import mirror, portal_server  # noqa: F401
 from web.placement_support import headers, non_admin
+from web.support import install_portal
+
+from b24app.analytics.models import ReportSchedule
+from b24app.extensions import db
+from b24app.web.session import (
+    SESSION_HEADER,
+    SESSION_SALT,
+    FrameSession,
+    issue_session_token,
+)
 
 HUGE = "99999999999999999999"
 BEYOND_INT4 = str(2**31)
+SCHEDULES = "/b24/app/reports/schedules"
+SCHEDULE_FORM = {"frequency": "weekly", "file_format": "xlsx", "lang": "en"}
 
 
 @pytest.mark.parametrize("run_id", [HUGE, BEYOND_INT4, "0"])
@@ -45,3 +60,63 @@ def test_batch_progress_rejects_non_admin(client, mirror):  # noqa: F811
     response = client.get("/b24/app/reports/runs?run=1", headers=non_admin(mirror))
 
     assert response.status_code == 403
+
+
+class LongAgoSigner(TimestampSigner):
+    """Signs as if the token were issued an hour ago."""
+
+    def get_timestamp(self) -> int:
+        return int(time.time()) - 3600
+
+
+def expired_token(app, mirror) -> str:  # noqa: F811
+    serializer = URLSafeTimedSerializer(
+        app.config["SECRET_KEY"], salt=SESSION_SALT, signer=LongAgoSigner
+    )
+    return serializer.dumps({"p": mirror.portal.id, "u": 1, "a": True, "l": "en"})
+
+
+def forged_token(mirror) -> str:  # noqa: F811
+    serializer = URLSafeTimedSerializer("not-the-secret", salt=SESSION_SALT)
+    return serializer.dumps({"p": mirror.portal.id, "u": 1, "a": True, "l": "en"})
+
+
+def schedule_count(mirror) -> int:  # noqa: F811
+    statement = db.select(db.func.count()).where(
+        ReportSchedule.portal_id == mirror.portal.id
+    )
+    return db.session.execute(statement.select_from(ReportSchedule)).scalar_one()
+
+
+@pytest.mark.parametrize("token", ["missing", "expired", "forged", "garbage"])
+def test_schedule_create_without_valid_token_is_401(app, client, mirror, token):  # noqa: F811
+    values = {
+        "missing": None,
+        "expired": expired_token(app, mirror),
+        "forged": forged_token(mirror),
+        "garbage": "x" * 10_000,
+    }
+    sent = {} if values[token] is None else {SESSION_HEADER: values[token]}
+
+    response = client.post(SCHEDULES, data=SCHEDULE_FORM, headers=sent)
+
+    assert response.status_code == 401
+    assert schedule_count(mirror) == 0
+
+
+def test_other_portals_admin_cannot_touch_schedule(client, mirror, portal_server):  # noqa: F811
+    created = client.post(SCHEDULES, data=SCHEDULE_FORM, headers=headers(mirror))
+    assert created.status_code == 200
+    schedule = db.session.execute(
+        db.select(ReportSchedule).where(ReportSchedule.portal_id == mirror.portal.id)
+    ).scalar_one()
+    other = install_portal(portal_server, member_id="attacker-portal")
+    session = FrameSession(other.id, 1, True, "en")
+    foreign = {SESSION_HEADER: issue_session_token(session), "HX-Request": "true"}
+
+    for action in ("pause", "delete", "run"):
+        url = f"{SCHEDULES}/{schedule.id}/{action}"
+        assert client.post(url, headers=foreign).status_code == 404
+
+    db.session.refresh(schedule)
+    assert schedule.active is True
