@@ -2,12 +2,12 @@
 
 import pytest
 from sync.conftest import emulator, sync_portal  # noqa: F401
-from sync.support import populate
+from sync.support import RequestCounter, populate
 
 from b24app.extensions import db
 from b24app.program.models import Student, University
 from b24app.sync.fullsync import start_full_sync
-from b24app.sync.models import RunStatus
+from b24app.sync.models import CrmRecord, RunStatus
 from b24app.sync.university_sync import start_university_sync
 
 
@@ -79,3 +79,70 @@ def test_deleted_university_company_is_tombstoned(app, sync_portal, mirrored):  
     db.session.refresh(run)
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.cursor["tombstoned"] == {"company": 1}
+
+
+def deal_of(sync_portal, contact_id: int) -> int:  # noqa: F811
+    with sync_portal.server.state.lock:
+        rows = sync_portal.server.state.crm.tables["deal"].rows.values()
+        wanted = str(contact_id)
+        return [int(r["ID"]) for r in rows if str(r.get("CONTACT_ID")) == wanted][0]
+
+
+@pytest.mark.parametrize("target", ["other university", "missing", "none"])
+def test_deal_pointing_elsewhere_is_not_tombstoned(app, sync_portal, mirrored, target):  # noqa: F811
+    north, south, _ = mirrored["university"]
+    deal = deal_of(sync_portal, contacts_of(sync_portal, north)[0])
+    contact = {
+        "other university": contacts_of(sync_portal, south)[0],
+        "missing": 999_999,
+        "none": 0,
+    }[target]
+    edit(sync_portal, "deal", deal, {"CONTACT_ID": contact})
+
+    portal_id = sync_portal.portal_id
+    run = start_university_sync(portal_id, university_id(north), run_now=True)
+
+    db.session.refresh(run)
+    record = db.session.execute(
+        db.select(CrmRecord).where(
+            CrmRecord.entity_type == "deal", CrmRecord.bitrix_id == deal
+        )
+    ).scalar_one()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert record.deleted_at is None
+
+
+class EditAfterFirstRead(RequestCounter):
+    """Applies `change` once, right after the run's first successful CRM read."""
+
+    def __init__(self, change) -> None:
+        super().__init__()
+        self.change = change
+
+    def __call__(self, method: str, outcome: str, seconds: float) -> None:
+        if outcome != "ok" or method == "user.get":
+            return
+        super().__call__(method, outcome, seconds)
+        if self.total == 1:
+            self.change()
+
+
+def test_contact_moving_mid_run_is_stored_as_moved(app, sync_portal, mirrored):  # noqa: F811
+    north, _, east = mirrored["university"]
+    moving = contacts_of(sync_portal, north)[-1]
+    move = EditAfterFirstRead(
+        lambda: edit(sync_portal, "contact", moving, {"COMPANY_ID": east})
+    )
+
+    portal_id = sync_portal.portal_id
+    with move:
+        run = start_university_sync(portal_id, university_id(north), run_now=True)
+
+    db.session.refresh(run)
+    student = db.session.execute(
+        db.select(Student).where(Student.bitrix_id == moving)
+    ).scalar_one()
+    assert move.total > 1
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert student.university_id == university_id(east)
+    assert run.cursor.get("tombstoned", {}) == {}
