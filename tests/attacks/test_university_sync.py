@@ -84,8 +84,8 @@ def test_deleted_university_company_is_tombstoned(app, sync_portal, mirrored):  
 def deal_of(sync_portal, contact_id: int) -> int:  # noqa: F811
     with sync_portal.server.state.lock:
         rows = sync_portal.server.state.crm.tables["deal"].rows.values()
-        wanted = str(contact_id)
-        return [int(r["ID"]) for r in rows if str(r.get("CONTACT_ID")) == wanted][0]
+        key = str(contact_id)
+        return [int(r["ID"]) for r in rows if str(r.get("CONTACT_ID")) == key][0]
 
 
 @pytest.mark.parametrize("target", ["other university", "missing", "none"])
