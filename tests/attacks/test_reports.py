@@ -1,6 +1,7 @@
 """Hostile requests to the report packs and the admin report schedules."""
 
 import time
+from pathlib import Path
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -8,7 +9,8 @@ from web.conftest import mirror, portal_server  # noqa: F401
 from web.placement_support import headers, non_admin
 from web.support import install_portal
 
-from b24app.analytics.models import ReportSchedule
+from b24app.analytics.models import ReportRun, ReportSchedule, ReportStatus
+from b24app.analytics.report_jobs import slug
 from b24app.extensions import db
 from b24app.web.session import (
     SESSION_HEADER,
@@ -20,6 +22,8 @@ from b24app.web.session import (
 HUGE = "99999999999999999999"
 BEYOND_INT4 = str(2**31)
 SCHEDULES = "/b24/app/reports/schedules"
+HOSTILE_UNIVERSITY = 'Уни"\r\nSet-Cookie: x=1; ../../etc/passwd'
+
 SCHEDULE_FORM = {"frequency": "weekly", "file_format": "xlsx", "lang": "en"}
 
 
@@ -120,3 +124,47 @@ def test_other_portals_admin_cannot_touch_schedule(client, mirror, portal_server
 
     db.session.refresh(schedule)
     assert schedule.active is True
+
+
+def stored_run(app, portal_id: int, relative: str) -> ReportRun:
+    path = Path(app.instance_path) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK secret pack")
+    run = ReportRun(
+        portal_id=portal_id,
+        status=ReportStatus.SUCCEEDED,
+        file_path=relative,
+        # Report jobs name files like this, from the university's name.
+        file_name=f"1-{slug(HOSTILE_UNIVERSITY)}.xlsx",
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def test_other_portals_pack_is_404(app, client, mirror, portal_server):  # noqa: F811
+    other = install_portal(portal_server, member_id="pack-owner")
+    run = stored_run(app, other.id, f"reports/{other.id}/attack-test.xlsx")
+
+    status = client.get(f"/analytics/reports/{run.id}", headers=headers(mirror))
+    download = client.post(
+        f"/analytics/reports/{run.id}/download", headers=headers(mirror)
+    )
+
+    assert status.status_code == 404
+    assert download.status_code == 404
+
+
+def test_download_header_survives_hostile_file_name(app, client, mirror):  # noqa: F811
+    run = stored_run(app, mirror.portal.id, f"reports/{mirror.portal.id}/a.xlsx")
+
+    response = client.post(
+        f"/analytics/reports/{run.id}/download", headers=headers(mirror)
+    )
+
+    assert response.status_code == 200
+    assert response.data == b"PK secret pack"
+    assert "\r" not in response.headers["Content-Disposition"]
+    assert "\n" not in response.headers["Content-Disposition"]
+    assert "Set-Cookie" not in response.headers
+    assert "/" not in response.headers["Content-Disposition"].split(";")[1]
