@@ -6,12 +6,13 @@ from pathlib import Path
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from web.conftest import mirror, portal_server  # noqa: F401
-from web.placement_support import headers, non_admin
+from web.placement_support import headers, non_admin, university_of
 from web.support import install_portal
 
 from b24app.analytics.models import ReportRun, ReportSchedule, ReportStatus
 from b24app.analytics.report_jobs import slug
 from b24app.extensions import db
+from b24app.program.models import University
 from b24app.web.session import (
     SESSION_HEADER,
     SESSION_SALT,
@@ -168,3 +169,41 @@ def test_download_header_survives_hostile_file_name(app, client, mirror):  # noq
     assert "\n" not in response.headers["Content-Disposition"]
     assert "Set-Cookie" not in response.headers
     assert "/" not in response.headers["Content-Disposition"].split(";")[1]
+
+
+def test_pack_of_other_portals_university_is_404(client, mirror, portal_server):  # noqa: F811
+    other = install_portal(portal_server, member_id="university-owner")
+    foreign = University(portal_id=other.id, name="Foreign University")
+    db.session.add(foreign)
+    db.session.commit()
+
+    response = client.post(
+        f"/analytics/universities/{foreign.id}/reports", headers=headers(mirror)
+    )
+
+    assert response.status_code == 404
+    assert db.session.execute(db.select(ReportRun)).first() is None
+
+
+@pytest.mark.parametrize("file_format", ["docx", "../pdf", "PDF", "x" * 5000])
+def test_pack_with_bad_format_is_400(client, mirror, file_format):  # noqa: F811
+    university = university_of(mirror)
+
+    response = client.post(
+        f"/analytics/universities/{university.id}/reports",
+        data={"format": file_format},
+        headers=headers(mirror),
+    )
+
+    assert response.status_code == 400
+    assert db.session.execute(db.select(ReportRun)).first() is None
+
+
+def test_pack_request_rejects_non_admin(client, mirror):  # noqa: F811
+    university = university_of(mirror)
+
+    response = client.post(
+        f"/analytics/universities/{university.id}/reports", headers=non_admin(mirror)
+    )
+
+    assert response.status_code == 403
