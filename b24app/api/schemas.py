@@ -29,8 +29,8 @@ Limit = Annotated[int, Field(ge=1, le=200, description="Page size, at most 200."
 def reject_control_characters(text: str) -> str:
     """Return `text`, raising ValueError for a C0 control character or DEL.
 
-    Names and cities are single lines that go on to the CRM and the exports,
-    where an escape sequence or a bell is never wanted.
+    Names, cities and programmes are single lines that go on to the CRM and the
+    exports, where an escape sequence or a bell is never wanted.
     """
     for character in text:
         if ord(character) < 0x20 or character == "\x7f":
@@ -264,10 +264,10 @@ class StudentInput(Input):
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     university_id: Id | None = None
     student_number: Annotated[str, StringConstraints(max_length=64)] | None = None
-    first_name: Annotated[str, StringConstraints(max_length=120)] = ""
-    last_name: Annotated[str, StringConstraints(max_length=120)] = ""
+    first_name: Annotated[str, StringConstraints(max_length=120), SingleLine] = ""
+    last_name: Annotated[str, StringConstraints(max_length=120), SingleLine] = ""
     course: Annotated[int, Field(ge=1, le=10)] | None = None
-    programme: Annotated[str, StringConstraints(max_length=255)] = ""
+    programme: Annotated[str, StringConstraints(max_length=255), SingleLine] = ""
     skills: Annotated[
         list[Annotated[str, StringConstraints(max_length=80)]], Field(max_length=50)
     ] = []

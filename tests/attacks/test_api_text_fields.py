@@ -1,4 +1,4 @@
-"""Hostile names and cities in POST /api/v1/universities."""
+"""Hostile text in the names, cities and programmes sent to the API."""
 
 import logging
 
@@ -78,3 +78,18 @@ def test_hostile_title_reaches_crm_as_sent(
     secrets = [key, *tokens.access, *tokens.refresh]
     assert len(secrets) > 1
     assert [secret for secret in secrets if secret in caplog.text] == []
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "programme"])
+def test_student_control_characters_are_rejected(client, world, field):
+    item = {"email": "ann@north.test", "university_id": world.north.id}
+    item[field] = "Ann\x1b[2J\x07"
+
+    response = client.post(
+        "/api/v1/students/bulk", json={"items": [item]}, headers=bearer(world.north_key)
+    )
+
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["created"] == 0
+    assert body["items"][0]["status"] == "invalid"
