@@ -15,6 +15,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -30,6 +31,9 @@ MAX_WIDTH = 60
 DATE_FORMAT = "YYYY-MM-DD"
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
 SHEET_TITLE_MAX = 31
+# Spreadsheets read a cell starting with one of these as a formula, so a CSV text
+# cell starting with one gets a leading apostrophe (known as CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ def _csv_text(value: Any) -> Any:
         return _naive_utc(value).isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
     return value
 
 
@@ -165,7 +171,20 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATE_FORMAT
         return cell
+    if isinstance(value, str):
+        return _text_cell(sheet, value)
     return value
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """Write `value` as a text cell, never a formula, minus XML-illegal characters.
+
+    openpyxl turns a string starting with "=" into a formula and raises on
+    control characters, which CRM names and titles may carry.
+    """
+    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+    cell.data_type = "s"
+    return cell
 
 
 def _naive_utc(value: datetime) -> datetime:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -23,6 +24,22 @@ from pydantic import (
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 ShortText = Annotated[str, StringConstraints(max_length=255)]
 Limit = Annotated[int, Field(ge=1, le=200, description="Page size, at most 200.")]
+
+
+def reject_control_characters(text: str) -> str:
+    """Return `text`, raising ValueError for a C0 control character or DEL.
+
+    Names, cities and programmes are single lines that go on to the CRM and the
+    exports, where an escape sequence or a bell is never wanted.
+    """
+    for character in text:
+        if ord(character) < 0x20 or character == "\x7f":
+            raise ValueError(f"must not contain the control character {character!r}")
+    return text
+
+
+# Rejects control characters in a single-line text field.
+SingleLine = AfterValidator(reject_control_characters)
 
 
 class Schema(BaseModel):
@@ -163,8 +180,14 @@ Domain = Annotated[
 
 
 class UniversityCreate(Input):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    city: Annotated[str, StringConstraints(max_length=120)] = ""
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+        SingleLine,
+    ]
+    city: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=120), SingleLine
+    ] = ""
     domains: Annotated[list[Domain], Field(max_length=20)] = []
 
 
@@ -241,10 +264,10 @@ class StudentInput(Input):
     phone: Annotated[str, StringConstraints(max_length=40)] | None = None
     university_id: Id | None = None
     student_number: Annotated[str, StringConstraints(max_length=64)] | None = None
-    first_name: Annotated[str, StringConstraints(max_length=120)] = ""
-    last_name: Annotated[str, StringConstraints(max_length=120)] = ""
+    first_name: Annotated[str, StringConstraints(max_length=120), SingleLine] = ""
+    last_name: Annotated[str, StringConstraints(max_length=120), SingleLine] = ""
     course: Annotated[int, Field(ge=1, le=10)] | None = None
-    programme: Annotated[str, StringConstraints(max_length=255)] = ""
+    programme: Annotated[str, StringConstraints(max_length=255), SingleLine] = ""
     skills: Annotated[
         list[Annotated[str, StringConstraints(max_length=80)]], Field(max_length=50)
     ] = []

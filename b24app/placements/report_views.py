@@ -25,6 +25,7 @@ from b24app.placements.reports import reports_context, schedule_fields
 from b24app.tenancy.scoping import scoped
 from b24app.web.htmx import hx_trigger, is_htmx_request, stop_polling
 from b24app.web.messages import render_message
+from b24app.web.params import InvalidParameter, positive_int
 from b24app.web.session import current_portal, current_session, frame_session_required
 
 log = logging.getLogger(__name__)
@@ -131,9 +132,13 @@ def run_report_schedule(schedule_id: int) -> Response:
 @frame_session_required(admin=True)
 def report_batch_progress() -> Response:
     """Show the progress of the runs in the repeated `run` values, 286 once done."""
-    run_ids = request.args.getlist("run", type=int)
-    if not run_ids or len(run_ids) > MAX_BATCH_RUNS:
+    values = request.args.getlist("run")
+    if not values or len(values) > MAX_BATCH_RUNS:
         abort(400, description=f"invalid run list: pass 1 to {MAX_BATCH_RUNS} run ids")
+    try:
+        run_ids = [positive_int(value, field="run") for value in values]
+    except InvalidParameter as error:
+        abort(400, description=str(error))
 
     runs = list(
         db.session.execute(
