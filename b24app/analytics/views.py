@@ -231,7 +231,7 @@ def _live_university_id(university_id: int) -> int:
 
 
 @bp.get("/reports/<int:run_id>")
-@frame_session_required()
+@frame_session_required(admin=True)
 def report_status(run_id: int) -> Response:
     """Show the progress of a report pack, with status 286 once it has finished."""
     run = get_scoped_or_404(ReportRun, current_portal().id, id=run_id)
@@ -240,8 +240,9 @@ def report_status(run_id: int) -> Response:
 
 
 @bp.post("/reports/<int:run_id>/download")
-@frame_session_required()
+@frame_session_required(admin=True)
 def report_download(run_id: int) -> Response:
+    """Send a finished pack; admins only, as packs list students' contacts."""
     run = get_scoped_or_404(ReportRun, current_portal().id, id=run_id)
     path = report_jobs.report_file(run)
     if path is None:

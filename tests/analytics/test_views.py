@@ -233,3 +233,22 @@ def test_report_request_rejects_unknown_format(client, program):
     )
 
     assert response.status_code == 400
+
+
+def test_report_pack_download_needs_admin(app, client, program, tmp_path):
+    app.instance_path = str(tmp_path)
+    admin = token(program, admin=True)
+    queued = client.post(
+        f"/analytics/universities/{program['U1']}/reports",
+        headers={SESSION_HEADER: admin, "HX-Request": "true"},
+    ).get_data(as_text=True)
+    run_id = int(queued.split('data-report="')[1].split('"')[0])
+    user = token(program)
+
+    status = htmx_get(client, f"/analytics/reports/{run_id}", user)
+    download = client.post(
+        f"/analytics/reports/{run_id}/download", data={SESSION_FIELD: user}
+    )
+
+    assert status.status_code == 403
+    assert download.status_code == 403
