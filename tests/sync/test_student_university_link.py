@@ -56,9 +56,7 @@ def test_written_student_keeps_university(app, sync_portal):
 
     db.session.refresh(student)
     with sync_portal.server.state.lock:
-        contact = sync_portal.server.state.crm.tables["contact"].rows[
-            student.bitrix_id
-        ]
+        contact = sync_portal.server.state.crm.tables["contact"].rows[student.bitrix_id]
         company_id = contact.get("COMPANY_ID")
     assert student.university_id == university.id
     assert str(company_id) == str(university.bitrix_id)
