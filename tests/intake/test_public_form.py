@@ -202,13 +202,13 @@ def test_rejected_form_keeps_skills_as_typed(client, site):
     fields = valid_fields(site, student_number="")
     first = submit(client, site, fields)
     page = first.get_data(as_text=True)
-    shown = re.search(r'name="skills"[^>]*value="([^"]*)"', page)
+    typed_skills = re.search(r'name="skills"[^>]*value="([^"]*)"', page)
 
-    fields = valid_fields(site, skills=html.unescape(shown.group(1)))
+    fields = valid_fields(site, skills=html.unescape(typed_skills.group(1)))
     second = submit(client, site, fields)
     row = db.session.execute(select(Submission)).scalar_one()
 
     assert first.status_code == 422
-    assert html.unescape(shown.group(1)) == "Python, SQL"
+    assert html.unescape(typed_skills.group(1)) == "Python, SQL"
     assert second.status_code == 303
     assert row.payload["skills"] == ["Python", "SQL"]
