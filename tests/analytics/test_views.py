@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -252,3 +253,53 @@ def test_report_pack_download_needs_admin(app, client, program, tmp_path):
 
     assert status.status_code == 403
     assert download.status_code == 403
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    """Return the hidden fields of the form that posts to `action`."""
+    form = re.search(rf'<form[^>]*action="{re.escape(action)}".*?</form>', page, re.S)
+    assert form, f"no form posts to {action}"
+    inputs = re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', form[0])
+    return dict(inputs)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="export_form in templates/analytics/_macros.html reads session_field "
+    "and session_token, which an imported macro does not see: the field is empty",
+)
+def test_dashboard_export_form_carries_the_session(client, program):
+    page = htmx_get(client, "/analytics/dashboard", token(program))
+    action = "/analytics/dashboard/export.xlsx"
+
+    response = client.post(
+        action, data=form_fields(page.get_data(as_text=True), action)
+    )
+
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="templates/analytics/_university.html prints chart cells without a "
+    "caller (None, 0.0) and the seats chart's label key has no title",
+)
+def test_university_fragment_shows_no_raw_values(client, program):
+    url = f"/analytics/universities/{program['U1']}"
+
+    fragment = htmx_get(client, url, token(program)).get_data(as_text=True)
+
+    assert ">None<" not in fragment
+    assert "employer_name" not in fragment
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the dashboard's stage, status and source tables head their label "
+    "column with the raw key 'key'",
+)
+def test_dashboard_tables_have_titled_columns(client, program):
+    page = htmx_get(client, "/analytics/dashboard", token(program))
+
+    assert '<th scope="col">key</th>' not in page.get_data(as_text=True)

@@ -1,6 +1,10 @@
 """Applications through the routing engine, and their lists and reads."""
 
+import pytest
+from rq import Queue
+
 from b24app.extensions import db
+from b24app.jobs import get_jobs
 from b24app.program.models import Application, ApplicationAttempt
 
 from .support import bearer, student
@@ -134,3 +138,25 @@ def test_applications_date_filter_needs_time_zone(client, world):
 
     assert naive.status_code == 422
     assert aware.status_code == 200
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="create_application in b24app/api/resources/applications.py commits "
+    "the CRM intents but does not call enqueue_outbox, so they wait for the "
+    "periodic job, which the embedded mode never runs",
+)
+def test_accepted_application_queues_crm_delivery(app, client, world):
+    response = submit(
+        client,
+        world.north_key,
+        {
+            "internship_id": world.backend.id,
+            "student": {"email": "ann@north.test", "first_name": "Ann", "course": 2},
+        },
+    )
+
+    queue = Queue("crm", connection=get_jobs(app).redis)
+    queued = [job.args[0] for job in queue.get_jobs()]
+    assert response.status_code == 201
+    assert "b24app.sync.outbound.deliver_outbox" in queued
