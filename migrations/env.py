@@ -10,8 +10,11 @@ from sqlalchemy.types import TypeDecorator
 
 config = context.config
 
-# Keep loggers created before a migration run; Alembic would disable them.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# When the app has already set up logging (the demo and tests run migrations in
+# process), alembic.ini's handlers would print every line twice. Loggers created
+# before the run are kept either way; Alembic would disable them.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 log = logging.getLogger("alembic.env")
 
 database = current_app.extensions["migrate"].db

@@ -1,5 +1,6 @@
 """Migrations: one head, and upgrading an empty database gives exactly the models."""
 
+import logging
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from flask_migrate import upgrade
 
 from b24app import ROOT, create_app
 from b24app.extensions import db
+from b24app.logs import configure_logging
 from b24app.settings import with_driver
 
 
@@ -55,3 +57,23 @@ def test_upgrade_matches_models(app_config, empty_database):
         db.engine.dispose()
 
     assert differences == []
+
+
+def test_upgrade_keeps_the_apps_log_handlers(app_config, tmp_path):
+    root = logging.getLogger()
+    saved = list(root.handlers), root.level
+    config = {**app_config, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
+    app = create_app(config)
+    configure_logging("WARNING")
+    before = list(root.handlers)
+
+    try:
+        with app.app_context():
+            upgrade()
+        after = list(root.handlers)
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+
+    assert after == before
+    assert any(getattr(handler, "b24app", False) for handler in after)
