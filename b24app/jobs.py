@@ -134,20 +134,36 @@ class InlineWorker:
                         run_job(spec.func, spec.args, spec.kwargs, spec.portal_id)
                     return
                 except Exception as error:
-                    log.exception(
-                        "job %s (%s) failed on attempt %d",
+                    if attempt == spec.retries:
+                        log.exception(
+                            "job %s (%s) failed on attempt %d; giving up",
+                            spec.job_id,
+                            spec.func,
+                            attempt + 1,
+                        )
+                        self.failed.append((spec, type(error).__name__))
+                        return
+                    # A retried failure is often passing (SQLite's "database is
+                    # locked" in the embedded mode), so it gets one line.
+                    log.warning(
+                        "job %s (%s) failed on attempt %d, retrying: %s",
                         spec.job_id,
                         spec.func,
                         attempt + 1,
+                        first_line(error),
                     )
-                    if attempt == spec.retries:
-                        self.failed.append((spec, type(error).__name__))
-                        return
                     intervals = spec.retry_intervals or [0]
                     delay = intervals[min(attempt, len(intervals) - 1)]
                     time.sleep(min(delay, 5))
         finally:
             job_id_var.reset(token)
+
+
+def first_line(error: Exception) -> str:
+    """Return the error's type and first message line, without SQL or parameters."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).splitlines() or [""]
+    return f"{type(cause).__name__}: {lines[0]}"[:300]
 
 
 class JobQueue:

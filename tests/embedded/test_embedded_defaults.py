@@ -88,7 +88,7 @@ def test_jobs_run_in_process_thread(embedded_app):
     assert [row.number for row in rows] == [1, 2]
 
 
-def test_inline_jobs_retry_by_policy(embedded_app):
+def test_inline_jobs_retry_by_policy(embedded_app, caplog):
     FAILURES.clear()
     jobs = get_jobs()
 
@@ -97,6 +97,10 @@ def test_inline_jobs_retry_by_policy(embedded_app):
 
     assert FAILURES == [7, 7, 7]
     assert jobs.inline.failed == []
+    retried = [r for r in caplog.records if "retrying" in r.getMessage()]
+    assert [record.levelname for record in retried] == ["WARNING", "WARNING"]
+    assert all(record.exc_info is None for record in retried)
+    assert "RuntimeError: planned failure" in retried[0].getMessage()
 
 
 def test_inline_job_failure_recorded(embedded_app):
