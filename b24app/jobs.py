@@ -273,9 +273,9 @@ WAITING_STATES = {
 def job_is_waiting(job_id: str) -> bool:
     """Return whether a job is queued, scheduled or running.
 
-    Without Redis the in-process worker keeps no ids, so any unfinished job of
-    its queue counts. A worker killed mid-job leaves its job "started" until
-    RQ's registry cleanup fails it after the job's timeout.
+    Without Redis the in-process worker keeps no ids of ordinary jobs, so any
+    unfinished job of its queue counts. A worker killed mid-job leaves its job
+    "started" until RQ's registry cleanup fails it after the job's timeout.
     """
     jobs = get_jobs()
     if jobs.inline is not None:

@@ -89,7 +89,7 @@ def application_figures(portal_id: int, filters: Filters) -> tuple:
     The whole portal and one term are read from the rollups, a few hundred
     rows, once they are built. Until then, and for narrower scopes (a
     university, employer, internship or dates), the figures are computed from
-    the summaries in scope; a portal without built rollups gets a rebuild
+    the summaries in scope. A portal without built rollups also gets a rebuild
     queued.
     """
     if rollup_reads.covers(filters):

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 # The analytics queue, whose workers already run long jobs.
 REBUILD_QUEUE = "reports"
 REBUILD_TIMEOUT_SECONDS = 30 * 60
-# A failed rebuild keeps its id this long; a dashboard request after it
-# queues the next attempt.
+# A failed rebuild keeps its id this long. The next dashboard request after
+# that queues another attempt.
 FAILURE_TTL_SECONDS = 15 * 60
 
 

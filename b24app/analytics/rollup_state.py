@@ -9,8 +9,8 @@ On PostgreSQL, the incremental writes and the rebuilds of one portal are
 serialised by a transaction-level advisory lock. Every refresh takes it
 shared, so writers still run side by side; a rebuild takes it exclusively.
 A write that starts during a rebuild waits for the rebuild's commit and then
-changes the rebuilt rows; a rebuild waits for the writes under way and then
-reads what they committed. No change is lost or counted twice. SQLite lets
+changes the rebuilt rows. A rebuild waits for the writes under way and then
+reads what they committed. So no change is lost or counted twice. SQLite lets
 one transaction write at a time, so it needs no lock.
 """
 
@@ -26,7 +26,7 @@ from b24app.tenancy.models import Portal, utcnow
 
 log = logging.getLogger(__name__)
 
-# First key of the advisory lock ("roll" in ASCII); the second is the portal id.
+# First key of the advisory lock ("roll" in ASCII). The second is the portal id.
 LOCK_CLASS = 0x726F6C6C
 
 
@@ -51,12 +51,12 @@ def mark_built(connection: Connection, portal_id: int) -> None:
 
 
 def lock_for_write(connection: Connection, portal_id: int) -> None:
-    """Wait for a running rebuild of the portal; hold new ones off until commit."""
+    """Wait for a running rebuild of the portal, then block new ones until commit."""
     _advisory_lock(connection, "pg_advisory_xact_lock_shared", portal_id)
 
 
 def lock_for_rebuild(connection: Connection, portal_id: int) -> None:
-    """Wait for the portal's writes under way; hold new ones off until commit."""
+    """Wait for the portal's writes under way, then block new ones until commit."""
     _advisory_lock(connection, "pg_advisory_xact_lock", portal_id)
 
 

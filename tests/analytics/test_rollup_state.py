@@ -147,7 +147,7 @@ def test_new_portal_starts_built(app):
 
 
 def rebuild_holding_commit(app, portal_id: int, write: Callable[[], None]) -> list:
-    """Rebuild, and run `write` in another session while the rebuild holds its commit.
+    """Rebuild, and run `write` in another session while the rebuild waits to commit.
 
     Returns the order in which the two committed.
     """
@@ -234,7 +234,7 @@ def test_rebuild_command_marks_built(runner, unbuilt):
     assert dashboards(program) == expected
 
 
-def test_rebuild_command_refuses_unknown_portal(runner, program):
+def test_rebuild_command_rejects_unknown_portal(runner, program):
     result = runner.invoke(main, args=["analytics", "rebuild", "--portal", "999999"])
 
     assert result.exit_code == 2

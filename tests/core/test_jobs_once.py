@@ -1,4 +1,4 @@
-"""A job enqueued once per id: refused while one with its id waits or runs."""
+"""A job enqueued once per id: rejected while one with its id waits or runs."""
 
 import threading
 
@@ -19,7 +19,7 @@ def wait_for_release(value: int) -> None:
     CALLS.append(value)
 
 
-def test_rq_refuses_an_id_until_its_job_succeeded(app):
+def test_rq_rejects_duplicate_id_until_success(app):
     CALLS.clear()
     redis = get_jobs(app).redis
 
@@ -33,7 +33,7 @@ def test_rq_refuses_an_id_until_its_job_succeeded(app):
     assert Queue("sync", connection=redis).job_ids == ["once-a"]
 
 
-def test_in_process_worker_refuses_an_id_until_its_job_ended(app):
+def test_inline_worker_rejects_duplicate_id(app):
     CALLS.clear()
     RELEASE.clear()
     worker = InlineWorker(app)

@@ -100,9 +100,7 @@ def insert_summary(connection: sa.Connection, portal_id: int) -> None:
     insert_row(connection, "application_summary", application_id=application, **keys)
 
 
-def test_rollups_migration_marks_only_portals_without_summaries(
-    app_config, empty_database
-):
+def test_rollups_migration_marks_empty_portals(app_config, empty_database):
     app = create_app({**app_config, "DATABASE_URL": empty_database})
 
     with app.app_context():
