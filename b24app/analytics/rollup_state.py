@@ -52,9 +52,9 @@ def mark_built(connection: Connection, portal_id: int) -> None:
 
 def lock_for_write(connection: Connection, portal_id: int) -> None:
     """Wait for a running rebuild of the portal, then block new ones until commit."""
-    # NOTE: a shared request queues behind a waiting rebuild. A writer that
-    # already holds the lock and then waits for a row such a queued writer
-    # locked closes a cycle, which PostgreSQL breaks by aborting one of them.
+    # NOTE: a new shared request waits behind a queued rebuild even while other
+    # writers hold the lock. When that closes a wait cycle, PostgreSQL's
+    # deadlock check reorders the queue or aborts one transaction (untested).
     _advisory_lock(connection, "pg_advisory_xact_lock_shared", portal_id)
 
 
