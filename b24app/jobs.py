@@ -19,7 +19,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from b24app import metrics
@@ -98,6 +98,17 @@ class InlineWorker:
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
         self.failed: list[tuple[JobSpec, str]] = []
+        # Ids of the jobs submitted with `submit_once` that have not finished.
+        self.unique_ids: set[str] = set()
+
+    def submit_once(self, spec: JobSpec) -> bool:
+        """Submit `spec` unless a job with its id is waiting or running."""
+        with self.lock:
+            if spec.job_id in self.unique_ids:
+                return False
+            self.unique_ids.add(spec.job_id)
+        self.submit(spec)
+        return True
 
     def submit(self, spec: JobSpec) -> None:
         with self.lock:
@@ -123,6 +134,9 @@ class InlineWorker:
                 if spec is not None:
                     self._run_with_retries(spec)
             finally:
+                if spec is not None:
+                    with self.lock:
+                        self.unique_ids.discard(spec.job_id)
                 self.pending.task_done()
 
     def _run_with_retries(self, spec: JobSpec) -> None:
@@ -192,6 +206,23 @@ class JobQueue:
             self.inline.submit(spec)
             return spec.job_id
 
+        self._enqueue_on_rq(spec, unique=False)
+        return spec.job_id
+
+    def enqueue_once(self, spec: JobSpec) -> bool:
+        """Submit a job unless one with its id exists; returns whether it did."""
+        if not spec.job_id:
+            raise ValueError("a job enqueued once needs a job_id")
+        if self.inline is not None:
+            return self.inline.submit_once(spec)
+
+        try:
+            self._enqueue_on_rq(spec, unique=True)
+        except DuplicateJobError:
+            return False
+        return True
+
+    def _enqueue_on_rq(self, spec: JobSpec, unique: bool) -> None:
         retry = None
         if spec.retries:
             retry = Retry(max=spec.retries, interval=spec.retry_intervals)
@@ -211,8 +242,8 @@ class JobQueue:
             at_front=spec.at_front,
             description=spec.func,
             meta={"portal_id": spec.portal_id},
+            unique=unique,
         )
-        return spec.job_id
 
 
 def init_app(app: Flask) -> None:
@@ -234,6 +265,18 @@ def enqueue(func: Callable | str, *args: Any, **options: Any) -> str:
     return get_jobs().enqueue(spec)
 
 
+def enqueue_once(func: Callable | str, *args: Any, job_id: str, **options: Any) -> bool:
+    """Enqueue `func(*args)` as job `job_id` unless a job with that id exists.
+
+    Returns whether it was enqueued. On RQ a job exists while it waits or runs,
+    and after it ends for its `result_ttl` or `failure_ttl`: a `result_ttl` of
+    0 frees the id as soon as the job succeeds. In-process, only waiting and
+    running jobs count.
+    """
+    spec = JobSpec(func=function_path(func), args=tuple(args), job_id=job_id, **options)
+    return get_jobs().enqueue_once(spec)
+
+
 # States of an RQ job that will still run (or is running).
 WAITING_STATES = {
     JobStatus.QUEUED,
@@ -246,9 +289,9 @@ WAITING_STATES = {
 def job_is_waiting(job_id: str) -> bool:
     """Return whether a job is queued, scheduled or running.
 
-    Without Redis the in-process worker keeps no ids, so any unfinished job of
-    its queue counts. A worker killed mid-job leaves its job "started" until
-    RQ's registry cleanup fails it after the job's timeout.
+    Without Redis the in-process worker keeps no ids of ordinary jobs, so any
+    unfinished job of its queue counts. A worker killed mid-job leaves its job
+    "started" until RQ's registry cleanup fails it after the job's timeout.
     """
     jobs = get_jobs()
     if jobs.inline is not None:

@@ -24,9 +24,10 @@ __all__ = [
 
 
 def init_app(app: Flask) -> None:
-    """Set up the figure cache, the summary and cache hooks and the report schedule."""
-    from b24app.analytics import cache, report_jobs, summary_hooks
+    """Set up the figure cache, the data hooks and the report schedule."""
+    from b24app.analytics import cache, report_jobs, rollup_state, summary_hooks
 
     cache.init_app(app)
     summary_hooks.install_session_hooks()
+    rollup_state.install_portal_hook()
     report_jobs.register_jobs()

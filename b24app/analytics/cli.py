@@ -3,8 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from b24app.analytics.cache import bump_data_version
-from b24app.analytics.summary import rebuild_summaries
+from b24app.analytics.rollup_jobs import rebuild_portal
 
 analytics_group = AppGroup("analytics", help="Maintain the program figures.")
 
@@ -14,9 +13,15 @@ analytics_group = AppGroup("analytics", help="Maintain the program figures.")
     "--portal", "portal_id", type=int, required=True, help="Portal id (portal.id)."
 )
 def rebuild_command(portal_id: int) -> None:
-    """Recompute a portal's application summaries and dashboard rollups."""
-    count = rebuild_summaries(portal_id)
-    bump_data_version(portal_id)
+    """Recompute a portal's application summaries and dashboard rollups.
+
+    The dashboard queues this rebuild itself for a portal whose rollups were
+    never built; the command runs it at once.
+    """
+    try:
+        count = rebuild_portal(portal_id)
+    except LookupError as error:
+        raise click.BadParameter(str(error), param_hint="--portal") from error
     click.echo(
         f"portal {portal_id}: {count} application summaries and the rollups rebuilt"
     )

@@ -4,8 +4,16 @@ from typing import Any
 
 from sqlalchemy import distinct, false, func, select
 
-from b24app.analytics import funnel, measures, rollup_reads, rollups, scope
+from b24app.analytics import (
+    funnel,
+    measures,
+    rollup_reads,
+    rollup_state,
+    rollups,
+    scope,
+)
 from b24app.analytics.filters import Filters
+from b24app.analytics.rollup_jobs import queue_rebuild
 from b24app.analytics.sql import tune_transaction
 from b24app.extensions import db
 from b24app.program.models import (
@@ -79,22 +87,31 @@ def application_figures(portal_id: int, filters: Filters) -> tuple:
     """Compute (counts, stage_durations, time_to_hire, by_university).
 
     The whole portal and one term are read from the rollups, a few hundred
-    rows. Narrower scopes (a university, employer, internship or dates) are
-    computed from the summaries in scope, which indexes keep small.
+    rows, once they are built. Until then, and for narrower scopes (a
+    university, employer, internship or dates), the figures are computed from
+    the summaries in scope. A portal without built rollups also gets a rebuild
+    queued.
     """
     if rollup_reads.covers(filters):
-        stage_durations, time_to_hire = rollup_reads.timings(portal_id, filters)
-        return (
-            rollup_reads.count_groups(portal_id, filters),
-            stage_durations,
-            time_to_hire,
-            rollup_reads.by_university(portal_id, filters),
-        )
+        if rollup_state.is_built(portal_id):
+            return rollup_figures(portal_id, filters)
+        queue_rebuild(portal_id)
 
     counts = rollups.count_by_columns(scope.summaries(portal_id, filters), COUNTED)
     stage_durations, time_to_hire = rollups.timings(portal_id, filters)
     universities = by_university(portal_id, filters)
     return counts, stage_durations, time_to_hire, universities
+
+
+def rollup_figures(portal_id: int, filters: Filters) -> tuple:
+    """Read (counts, stage_durations, time_to_hire, by_university) from the rollups."""
+    stage_durations, time_to_hire = rollup_reads.timings(portal_id, filters)
+    return (
+        rollup_reads.count_groups(portal_id, filters),
+        stage_durations,
+        time_to_hire,
+        rollup_reads.by_university(portal_id, filters),
+    )
 
 
 def partner_universities(portal_id: int, filters: Filters) -> int:

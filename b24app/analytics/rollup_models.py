@@ -9,14 +9,18 @@ term then reads a few hundred rows instead of every application.
 Counts over all terms are sums of the per-term rows, except distinct students:
 those are kept once more under `ALL_TERMS`, because a student who applied in
 two terms is one student.
+
+`RollupState` records the portals whose rollups are built: only for those do
+the rollups equal the summaries (`b24app.analytics.rollup_state`).
 """
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from b24app.extensions import db
+from b24app.extensions import AwareDateTime, db
 from b24app.tenancy.models import PortalScoped
 
 NO_TERM = 0
@@ -147,3 +151,15 @@ class UniversityCount(PortalScoped, db.Model):
             f"<UniversityCount {self.term_key} u={self.university_id}: "
             f"{self.applications}/{self.students}/{self.placed_students}>"
         )
+
+
+class RollupState(PortalScoped, db.Model):
+    """Marks a portal whose rollups are built; without a row they are not."""
+
+    __tablename__ = "rollup_state"
+
+    portal_id: Mapped[int] = portal_key()
+    built_at: Mapped[datetime] = mapped_column(AwareDateTime())
+
+    def __repr__(self) -> str:
+        return f"<RollupState portal={self.portal_id} built {self.built_at}>"

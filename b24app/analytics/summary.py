@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from b24app.analytics import rollup_writes
+from b24app.analytics import rollup_state, rollup_writes
 from b24app.analytics.funnel import stage_rank
 from b24app.analytics.rollup_rebuild import rebuild_rollups
 from b24app.analytics.scope import live_employer, not_tombstoned
@@ -64,7 +64,10 @@ def refresh_application_summary(
     Ids of deleted applications, or of another portal's, leave no row behind.
     """
     ids = sorted(set(application_ids))
+    if not ids:
+        return
     connection = connection or db.session.connection()
+    rollup_state.lock_for_write(connection, portal_id)
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
         before = rollup_writes.take_share(connection, portal_id, batch)
@@ -87,7 +90,10 @@ def forget_application_summary(
     Call it before deleting the applications with a Core statement.
     """
     ids = sorted(set(application_ids))
+    if not ids:
+        return
     connection = connection or db.session.connection()
+    rollup_state.lock_for_write(connection, portal_id)
     for start in range(0, len(ids), REFRESH_BATCH):
         batch = ids[start : start + REFRESH_BATCH]
         before = rollup_writes.take_share(connection, portal_id, batch)
@@ -140,13 +146,16 @@ def forget_summaries_of(portal_id: int, column: str, values: Iterable[Any]) -> N
 
 
 def rebuild_summaries(portal_id: int) -> int:
-    """Recompute every summary and rollup row of a portal and commit.
+    """Recompute every summary and rollup row of a portal, mark it built, commit.
 
-    Returns the number of summary rows.
+    The portal's writes wait until the commit (`rollup_state`). Returns the
+    number of summary rows.
     """
     connection = db.session.connection()
+    rollup_state.lock_for_rebuild(connection, portal_id)
     _write_summaries(connection, portal_id, None, None, None)
     rebuild_rollups(connection, portal_id)
+    rollup_state.mark_built(connection, portal_id)
     count = db.session.execute(
         select(func.count()).where(ApplicationSummary.portal_id == portal_id)
     ).scalar_one()

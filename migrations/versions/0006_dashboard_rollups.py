@@ -1,8 +1,11 @@
 """Keep dashboard rollups per portal and term
 
 The new tables start empty and the existing summaries are marked counted and
-not placed, so run `b24app analytics rebuild --portal ID` for each portal
-after upgrading; until then its dashboard shows no applications.
+not placed, which is only right for portals without summaries. Those are
+marked built in `rollup_state`. The dashboard of any other portal computes
+its figures from the summaries and queues one rebuild of its rollups, which
+marks it built; `b24app analytics rebuild --portal ID` runs that rebuild at
+once.
 
 Revision ID: 0006_dashboard_rollups
 Revises: 0005_reapply_after_withdrawal
@@ -141,8 +144,37 @@ def upgrade():
         batch_op.alter_column("counted", server_default=None)
         batch_op.alter_column("placed", server_default=None)
 
+    op.create_table(
+        "rollup_state",
+        sa.Column("portal_id", sa.Integer(), nullable=False),
+        sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["portal_id"],
+            ["portal.id"],
+            name=op.f("fk_rollup_state_portal_id_portal"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("portal_id", name=op.f("pk_rollup_state")),
+    )
+    mark_portals_without_summaries()
+
+
+def mark_portals_without_summaries():
+    """Mark built the portals whose empty rollups are right: those without summaries."""
+    portal = sa.table("portal", sa.column("id"))
+    summary = sa.table("application_summary", sa.column("portal_id"))
+    state = sa.table("rollup_state", sa.column("portal_id"), sa.column("built_at"))
+    has_summaries = sa.exists().where(summary.c.portal_id == portal.c.id)
+    op.execute(
+        state.insert().from_select(
+            ["portal_id", "built_at"],
+            sa.select(portal.c.id, sa.func.now()).where(~has_summaries),
+        )
+    )
+
 
 def downgrade():
+    op.drop_table("rollup_state")
     with op.batch_alter_table("application_summary", schema=None) as batch_op:
         batch_op.drop_column("placed")
         batch_op.drop_column("counted")

@@ -3,9 +3,12 @@
 import pytest
 
 from b24app import create_app
-from b24app.analytics import dashboard_figures, university_figures
+from b24app.analytics import dashboard_figures, rollup_state, university_figures
+from b24app.analytics.dashboard import compute_dashboard
+from b24app.analytics.filters import Filters
 from b24app.analytics.sql import percentile
 from b24app.extensions import db
+from b24app.jobs import get_jobs
 
 pytestmark = pytest.mark.embedded
 
@@ -62,6 +65,22 @@ def test_sqlite_cache_invalidated_in_process(sqlite_program):
     db.session.commit()
 
     assert dashboard_figures(sqlite_program.portal_id)["totals"]["applications"] == 7
+
+
+def test_sqlite_unbuilt_portal_rebuilds_in_process(sqlite_program):
+    from .test_rollup_state import as_after_migration
+
+    portal_id = sqlite_program.portal_id
+    as_after_migration(portal_id)
+
+    scanned = compute_dashboard(portal_id, Filters())
+    db.session.rollback()
+    get_jobs().inline.drain()
+    rebuilt = compute_dashboard(portal_id, Filters())
+
+    assert scanned["totals"]["applications"] == 8
+    assert rollup_state.is_built(portal_id)
+    assert rebuilt == scanned
 
 
 @pytest.mark.parametrize(
