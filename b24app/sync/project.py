@@ -197,13 +197,17 @@ def _internships(portal_id: int, records: list[MappedRecord]) -> Pending:
     employers = local_ids(
         Employer, portal_id, {record.refs.get("company") for record in records}
     )
+    alias_map = load_alias_map(portal_id)
     rows, pending = [], {}
     for record in records:
         employer_id = employers.get(record.refs.get("company") or 0)
         if employer_id is None:
             pending[record.bitrix_id] = "missing employer"
             continue
-        rows.append(_base(portal_id, record) | {"employer_id": employer_id})
+        row = _base(portal_id, record) | {"employer_id": employer_id}
+        # Stored like a student's skills, so routing compares the same names.
+        row["required_skills"] = normalize_skills(row["required_skills"], alias_map)
+        rows.append(row)
 
     columns = [*records[0].values, "employer_id"]
     before = _internship_statuses(portal_id, [row["bitrix_id"] for row in rows])
