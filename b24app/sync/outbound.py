@@ -14,7 +14,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import exists, or_, select, update
 
 from b24app.bitrix import BitrixError, NotFoundError, WriteTimeoutError
 from b24app.extensions import db
@@ -29,6 +29,8 @@ from b24app.program.models import (
     Student,
     University,
 )
+from b24app.program.personal_data.models import StudentErasure
+from b24app.program.services.outbox import add_outbox
 from b24app.sync.client import sync_client
 from b24app.sync.mapping import (
     COURSE,
@@ -58,6 +60,7 @@ RETRY_INTERVALS = [10, 60, 300]
 # Kinds other parts of the app queue under their own names.
 CREATE_UNIVERSITY_COMPANY = "create_university_company"
 ANONYMISE_CONTACT = "anonymise_contact"
+LINK_CONTACT_COMPANY = "link_contact_company"
 
 
 class DeliveryDeferred(Exception):
@@ -187,6 +190,10 @@ def _upsert_contact(
         fields["EMAIL"] = [{"VALUE": student.email, "VALUE_TYPE": "WORK"}]
     if student.phone and not student.bitrix_id:
         fields["PHONE"] = [{"VALUE": student.phone, "VALUE_TYPE": "WORK"}]
+    # The mirror reads a student's university from the contact's company.
+    company_id = _university_company_id(row.portal_id, student)
+    if company_id:
+        fields["COMPANY_ID"] = company_id
     record = _write(
         client,
         rules,
@@ -199,6 +206,13 @@ def _upsert_contact(
     )
     student.bitrix_id = record.bitrix_id
     _store_written(row, record)
+
+
+def _university_company_id(portal_id: int, student: Student) -> int | None:
+    if student.university_id is None:
+        return None
+    university = get_scoped(University, portal_id, id=student.university_id)
+    return university.bitrix_id if university is not None else None
 
 
 def _create_application_deal(
@@ -291,6 +305,7 @@ def _create_university_company(
     university.bitrix_id = record.bitrix_id
     city = university.city
     _store_written(row, record)
+    _queue_company_links(row.portal_id, university.id)
 
     if city and not record.values.get("city"):
         # A portal that keeps addresses only in requisites drops the field.
@@ -307,6 +322,44 @@ def _create_university_company(
             .values(city=city)
             .execution_options(synchronize_session=False)
         )
+
+
+def _queue_company_links(portal_id: int, university_id: int) -> None:
+    """Queue COMPANY_ID for contacts the app wrote before the company existed.
+
+    The new rows come after this one, so the same job delivers them.
+    """
+    students = db.session.execute(
+        select(Student.id).where(
+            Student.portal_id == portal_id,
+            Student.university_id == university_id,
+            Student.bitrix_id.is_not(None),
+            # An erased student's contact is anonymised and stays unlinked.
+            ~exists().where(StudentErasure.student_id == Student.id),
+        )
+    ).scalars()
+    for student_id in students:
+        add_outbox(
+            portal_id,
+            LINK_CONTACT_COMPANY,
+            "student",
+            student_id,
+            {"student_id": student_id},
+        )
+
+
+def _link_contact_company(
+    client: Any, rules: MappingRules, row: CrmOutbox, retry: bool
+) -> None:
+    """Set the contact's company to the student's university; nothing else changes."""
+    student = _load(Student, row, row.payload.get("student_id") or row.entity_id)
+    company_id = _university_company_id(row.portal_id, student)
+    if not student.bitrix_id or not company_id:
+        # A contact not created yet gets the company when it is created.
+        return
+    fields = {"COMPANY_ID": company_id}
+    record = _write(client, rules, row, "contact", student.bitrix_id, fields, "", retry)
+    _store_written(row, record)
 
 
 def _anonymise_contact(
@@ -506,6 +559,7 @@ HANDLERS = {
     OutboxKind.ADD_TIMELINE_COMMENT: _add_timeline_comment,
     CREATE_UNIVERSITY_COMPANY: _create_university_company,
     ANONYMISE_CONTACT: _anonymise_contact,
+    LINK_CONTACT_COMPANY: _link_contact_company,
 }
 
 

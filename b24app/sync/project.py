@@ -63,6 +63,8 @@ def project_records(
     portal_id: int,
     records: list[MappedRecord],
     stage_moves: list[StageMove] | None = None,
+    *,
+    written: bool = False,
 ) -> Pending:
     """Upsert the program rows of `records`; return {bitrix_id: reason} left out.
 
@@ -70,6 +72,7 @@ def project_records(
     stage here and (bitrix_id, new stage) is appended to the list, so the caller
     can run the program's stage change (seats, placement) after committing.
     Without it the new stage is written directly with a history row.
+    `written` marks the records as the read-back of the app's own write.
     """
     by_kind: dict[str, list[MappedRecord]] = {}
     for record in records:
@@ -80,6 +83,8 @@ def project_records(
     for kind in KIND_ORDER:
         if kind == "application" and kind in by_kind:
             pending.update(_applications(portal_id, by_kind[kind], stage_moves))
+        elif kind == "student" and kind in by_kind:
+            pending.update(_students(portal_id, by_kind[kind], written))
         elif kind in by_kind:
             pending.update(PROJECTORS[kind](portal_id, by_kind[kind]))
     return pending
@@ -154,10 +159,15 @@ def _deleted_ids(model: Any, portal_id: int, bitrix_ids: list[int]) -> list[int]
     return list(db.session.execute(statement).scalars())
 
 
-def _students(portal_id: int, records: list[MappedRecord]) -> Pending:
+def _students(
+    portal_id: int, records: list[MappedRecord], written: bool = False
+) -> Pending:
     universities = local_ids(
         University, portal_id, {record.refs.get("company") for record in records}
     )
+    # A contact the app writes for a university with no CRM company yet has no
+    # COMPANY_ID, so its read-back keeps the local link instead of clearing it.
+    local_universities = _local_universities(portal_id, records) if written else {}
     alias_map = load_alias_map(portal_id)
     erased = _erased_contacts(portal_id, [record.bitrix_id for record in records])
     rows = []
@@ -166,7 +176,11 @@ def _students(portal_id: int, records: list[MappedRecord]) -> Pending:
             continue
         row = _base(portal_id, record)
         row["skills"] = normalize_skills(row["skills"], alias_map)
-        row["university_id"] = universities.get(record.refs.get("company") or 0)
+        company = record.refs.get("company")
+        if company:
+            row["university_id"] = universities.get(company)
+        else:
+            row["university_id"] = local_universities.get(record.bitrix_id)
         row["profile_observed_at"] = record.date_modify or utcnow()
         row["source"] = "crm"
         rows.append(row)
@@ -176,6 +190,19 @@ def _students(portal_id: int, records: list[MappedRecord]) -> Pending:
     columns = [name for name in rows[0] if name not in ("portal_id", "bitrix_id")]
     columns.remove("source")
     return _write(Student, rows, columns, adopt=_adopt_student)
+
+
+def _local_universities(portal_id: int, records: list[MappedRecord]) -> dict[int, int]:
+    """Map the contacts of local students to the students' current university."""
+    statement = select(Student.bitrix_id, Student.university_id).where(
+        Student.portal_id == portal_id,
+        Student.bitrix_id.in_([record.bitrix_id for record in records]),
+        Student.university_id.is_not(None),
+    )
+    return {
+        bitrix_id: university_id
+        for bitrix_id, university_id in db.session.execute(statement)
+    }
 
 
 def _erased_contacts(portal_id: int, bitrix_ids: list[int]) -> set[int]:
@@ -197,13 +224,17 @@ def _internships(portal_id: int, records: list[MappedRecord]) -> Pending:
     employers = local_ids(
         Employer, portal_id, {record.refs.get("company") for record in records}
     )
+    alias_map = load_alias_map(portal_id)
     rows, pending = [], {}
     for record in records:
         employer_id = employers.get(record.refs.get("company") or 0)
         if employer_id is None:
             pending[record.bitrix_id] = "missing employer"
             continue
-        rows.append(_base(portal_id, record) | {"employer_id": employer_id})
+        row = _base(portal_id, record) | {"employer_id": employer_id}
+        # Stored like a student's skills, so routing compares the same names.
+        row["required_skills"] = normalize_skills(row["required_skills"], alias_map)
+        rows.append(row)
 
     columns = [*records[0].values, "employer_id"]
     before = _internship_statuses(portal_id, [row["bitrix_id"] for row in rows])
@@ -485,6 +516,5 @@ def _mark_dependants(
 PROJECTORS: dict[str, Callable[[int, list[MappedRecord]], Pending]] = {
     "university": _universities,
     "employer": _employers,
-    "student": _students,
     "internship": _internships,
 }

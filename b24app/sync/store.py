@@ -101,7 +101,7 @@ def store_records(
     _write_ledger(portal_id, accepted, run_id, written)
     _drop_kind_changes(portal_id, accepted, previous_kinds)
 
-    pending = project_records(portal_id, accepted, result.stage_moves)
+    pending = project_records(portal_id, accepted, result.stage_moves, written=written)
     _set_pending(portal_id, entity_type, latest, pending)
     result.applied = len(accepted)
     result.pending = len(pending)

@@ -1,6 +1,5 @@
 """Applications through the routing engine, and their lists and reads."""
 
-import pytest
 from rq import Queue
 
 from b24app.extensions import db
@@ -140,12 +139,6 @@ def test_applications_date_filter_needs_time_zone(client, world):
     assert aware.status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_application in b24app/api/resources/applications.py commits "
-    "the CRM intents but does not call enqueue_outbox, so they wait for the "
-    "periodic job, which the embedded mode never runs",
-)
 def test_accepted_application_queues_crm_delivery(app, client, world):
     response = submit(
         client,

@@ -4,7 +4,12 @@ from b24app.api import schemas
 from b24app.api.auth import Principal
 from b24app.api.operations import Result, operation
 from b24app.api.problems import ApiError, FieldError, not_found
-from b24app.api.resources.common import external_url, list_page, load_or_404
+from b24app.api.resources.common import (
+    external_url,
+    list_page,
+    load_or_404,
+    queue_delivery,
+)
 from b24app.api.student_upsert import ForeignStudent, check_not_foreign, student_data
 from b24app.program.models import Application
 from b24app.program.routing import ApplicationRequest, route_application
@@ -67,6 +72,10 @@ def create_application(principal: Principal, body: schemas.ApplicationCreate) ->
             lang=body.lang,
         ),
     )
+    # The routing committed the CRM write intents, a rejected attempt's new
+    # contact included, so deliver them now rather than at the periodic sweep.
+    queue_delivery(principal.portal_id)
+
     url = None
     if outcome.application_id is not None:
         url = external_url("api.get_application", application_id=outcome.application_id)

@@ -1,13 +1,18 @@
 """Helpers the resource modules share: portal-scoped loading and page envelopes."""
 
+import logging
 from typing import Any
 
 from flask import url_for
+from redis.exceptions import RedisError
 
 from b24app.api.auth import Principal
 from b24app.api.pagination import paginate, parse_sort
 from b24app.api.problems import not_found
+from b24app.sync.outbound import enqueue_outbox
 from b24app.tenancy.scoping import get_scoped
+
+log = logging.getLogger(__name__)
 
 
 def load_or_404(model: type, principal: Principal, row_id: int, what: str) -> Any:
@@ -35,3 +40,11 @@ def list_page(
 
 def external_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
+
+
+def queue_delivery(portal_id: int) -> None:
+    """Queue the CRM write now. If Redis is down, the periodic job sends it later."""
+    try:
+        enqueue_outbox(portal_id)
+    except RedisError as error:
+        log.warning("portal %s: outbox delivery not queued: %s", portal_id, error)

@@ -2,17 +2,21 @@
 
 import logging
 
-from redis.exceptions import RedisError
 from sqlalchemy import func
 
 from b24app.api import schemas
 from b24app.api.auth import Principal
 from b24app.api.operations import Result, operation
-from b24app.api.resources.common import external_url, list_page, load_or_404
+from b24app.api.resources.common import (
+    external_url,
+    list_page,
+    load_or_404,
+    queue_delivery,
+)
 from b24app.extensions import db
 from b24app.program.models import CrmMapping, CrmOutbox, University
 from b24app.program.services.outbox import add_outbox
-from b24app.sync.outbound import CREATE_UNIVERSITY_COMPANY, enqueue_outbox
+from b24app.sync.outbound import CREATE_UNIVERSITY_COMPANY
 from b24app.tenancy.scoping import scoped
 
 log = logging.getLogger(__name__)
@@ -118,14 +122,6 @@ def create_university(principal: Principal, body: schemas.UniversityCreate) -> R
         status_url=status_url,
     )
     return Result(created, 202, {"Location": status_url})
-
-
-def queue_delivery(portal_id: int) -> None:
-    """Queue the CRM write now. If Redis is down, the periodic job sends it later."""
-    try:
-        enqueue_outbox(portal_id)
-    except RedisError as error:
-        log.warning("portal %s: outbox delivery not queued: %s", portal_id, error)
 
 
 @operation(

@@ -22,11 +22,17 @@ def score_match(
 
 
 def skills_fit(student: StudentFacts, internship: InternshipFacts) -> float:
-    """Share of the required skills the student has; 1 when nothing is required."""
-    required = set(internship.required_skills)
+    """Share of the required skills the student has; 1 when nothing is required.
+
+    Stored skills are canonical already. Folding case again here keeps rows
+    written before that rule matching too.
+    """
+    required = {normalize_text(skill) for skill in internship.required_skills}
+    required.discard("")
     if not required:
         return 1.0
-    return len(required & set(student.skills)) / len(required)
+    owned = {normalize_text(skill) for skill in student.skills}
+    return len(required & owned) / len(required)
 
 
 def course_fit(student: StudentFacts, internship: InternshipFacts) -> float:
