@@ -263,11 +263,6 @@ def form_fields(page: str, action: str) -> dict[str, str]:
     return dict(inputs)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="export_form in templates/analytics/_macros.html reads session_field "
-    "and session_token, which an imported macro does not see: the field is empty",
-)
 def test_dashboard_export_form_carries_the_session(client, program):
     page = htmx_get(client, "/analytics/dashboard", token(program))
     action = "/analytics/dashboard/export.xlsx"
