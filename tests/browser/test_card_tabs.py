@@ -212,3 +212,16 @@ def test_apply_from_contact_tab_reloads_card(browser, portal, mirror):
     assert frame.locator("[data-pending]").count() == 1
     assert wait_for_call(page, portal, "reloadData"), "the card was not reloaded"
     page.close()
+
+
+def test_company_tab_draws_charts(browser, portal, showcase_mirror):
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+
+    frame = open_card(page, portal, "company", showcase_mirror.university_company_id)
+    canvas = frame.locator("figure[data-chart] canvas[data-drawn='1']").first
+    canvas.wait_for(timeout=15_000)
+    box = canvas.bounding_box()
+
+    assert box is not None
+    assert 0 < box["height"] <= 300
+    page.close()
