@@ -13,7 +13,7 @@
   var renewing = null;
   // Renew before a full-page POST once the token is this old: it lives 15 min.
   var RENEW_AFTER_MS = 10 * 60 * 1000;
-  var tokenIssuedAt = Date.now();
+  body.dataset.sessionIssuedAt = String(Date.now());
 
   function hasBX24() {
     return typeof window.BX24 === "object" && window.BX24 !== null;
@@ -71,7 +71,7 @@
       })
       .then(function (data) {
         setSessionToken(data.token);
-        tokenIssuedAt = Date.now();
+        body.dataset.sessionIssuedAt = String(Date.now());
         body.dataset.sessionRenewed = String(Number(body.dataset.sessionRenewed || 0) + 1);
       })
       .finally(function () {
@@ -115,7 +115,7 @@
     if (event.defaultPrevented || !field || form.dataset.renewed === "1") {
       return;
     }
-    if (!hasBX24() || Date.now() - tokenIssuedAt < RENEW_AFTER_MS) {
+    if (!hasBX24() || Date.now() - Number(body.dataset.sessionIssuedAt) < RENEW_AFTER_MS) {
       return;
     }
     event.preventDefault();
