@@ -16,7 +16,9 @@ def build_app() -> "object":
     return app
 
 
-@click.group(cls=FlaskGroup, create_app=build_app)
+# FlaskGroup's own --version prints the Python, Flask and Werkzeug versions.
+@click.group(cls=FlaskGroup, create_app=build_app, add_version_option=False)
+@click.version_option(package_name="b24app", message="%(prog)s %(version)s")
 def main() -> None:
     """b24app: the internship program app for Bitrix24."""
 

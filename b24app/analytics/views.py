@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from sqlalchemy import select
 
 from b24app.analytics import exports, labels, report_jobs, scope
+from b24app.analytics.display import format_cell
 from b24app.analytics.drilldown import list_applications
 from b24app.analytics.figures import (
     dashboard_figures,
@@ -52,6 +53,15 @@ def analytics_value(value: str) -> str:
     return labels.value_name(value, current_session().lang)
 
 
+@bp.app_template_global("analytics_chart_script")
+def analytics_chart_script() -> str:
+    """Return the static path of the vendored Chart.js build."""
+    return CHART_SCRIPT
+
+
+bp.add_app_template_global(format_cell, "analytics_cell")
+
+
 def request_filters() -> Filters:
     """Parse the filters of this request (query or form), aborting 400 if invalid."""
     try:
@@ -73,7 +83,6 @@ def dashboard() -> str:
         figures=figures,
         filters=filters,
         choices=filter_choices(portal_id),
-        chart_script=CHART_SCRIPT,
         **chart_rows(figures),
     )
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
 STAGES = {
@@ -67,6 +70,17 @@ SYNC_STATUSES = {
     "failed": _l("Failed"),
 }
 
+# The steps that full and university sync runs record in `current_entity`.
+SYNC_PHASES = {
+    "company": _l("Companies"),
+    "contact": _l("Contacts"),
+    "deal": _l("Deals"),
+    "contact_check": _l("Checking contacts"),
+    "deal_check": _l("Checking deals"),
+    "tombstones": _l("Removing deleted records"),
+    "done": _l("Done"),
+}
+
 
 def section_title(code: str) -> str:
     """Return the title of an app page section."""
@@ -86,6 +100,23 @@ def strategy_title(code: str) -> str:
 def sync_status_title(code: str) -> str:
     """Return the label of a sync run status."""
     return str(SYNC_STATUSES.get(code, code))
+
+
+def sync_phase_title(code: str) -> str:
+    """Return the label of a sync run step, or the code if unknown."""
+    return str(SYNC_PHASES.get(code, code))
+
+
+def timestamp_label(value: str | datetime | None) -> str:
+    """Format a datetime or its ISO 8601 text in the user's language, "—" for none."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return format_datetime(value, "short")
 
 
 def stage_label(code: str) -> str:
@@ -108,5 +139,12 @@ def register(bp: Blueprint) -> None:
     bp.add_app_template_global(stage_label)
     bp.add_app_template_global(internship_status)
     bp.add_app_template_global(partnership_status)
-    for function in (section_title, condition_title, strategy_title, sync_status_title):
+    for function in (
+        section_title,
+        condition_title,
+        strategy_title,
+        sync_status_title,
+        sync_phase_title,
+        timestamp_label,
+    ):
         bp.add_app_template_global(function)

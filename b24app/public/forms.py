@@ -47,6 +47,19 @@ def _apply(field, clean) -> None:
         raise ValidationError(str(error)) from None
 
 
+class SkillsField(StringField):
+    """A comma-separated text field whose validator stores the cleaned list.
+
+    A re-rendered form shows the list joined back into text, so sending it again
+    stores the same skills instead of the list's Python repr.
+    """
+
+    def _value(self) -> str:
+        if isinstance(self.data, list):
+            return ", ".join(self.data)
+        return super()._value()
+
+
 class ApplicationForm(FlaskForm):
     first_name = StringField(_l("First name"))
     last_name = StringField(_l("Last name"))
@@ -58,7 +71,7 @@ class ApplicationForm(FlaskForm):
     student_number = StringField(_l("Student ID"))
     course = StringField(_l("Course"))
     programme = StringField(_l("Programme"))
-    skills = StringField(_l("Skills, comma-separated"))
+    skills = SkillsField(_l("Skills, comma-separated"))
     cover_note = TextAreaField(_l("Cover note (optional)"))
     consent = BooleanField(
         _l("I agree to the processing of my personal data"),

@@ -22,8 +22,8 @@ MESSAGES = {
         ),
     ),
     "session_expired": (
-        _l("The session has expired"),
-        _l("Reconnecting to Bitrix24… If nothing happens, reopen the tab."),
+        _l("Your session has expired"),
+        _l("Reopen the app in Bitrix24 to continue."),
     ),
     "forbidden": (
         _l("Administrators only"),

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, g, request
 
-from b24app.bitrix.hosts import HostPolicy
+from b24app.bitrix.hosts import CLOUD_ZONES, HostPolicy
 from b24app.web.htmx import add_vary
 
 
@@ -33,17 +33,42 @@ def configured_origins(setting: str) -> list[str]:
     return [item for item in raw.replace(",", " ").split() if item]
 
 
-def frame_ancestors() -> list[str]:
-    """Return the origins allowed to frame this response."""
+# Statuses of the message pages a frame route sends when it has no session.
+SESSION_MESSAGE_STATUSES = frozenset({401, 403})
+
+
+def frame_ancestors(status: int = 200) -> list[str]:
+    """Return the origins allowed to frame a response with HTTP `status`."""
     origins = configured_origins("B24_FRAME_ANCESTORS")
     portal = g.get("portal")
     if portal is not None:
         origin = origin_of(portal.client_endpoint)
         if origin:
             origins.insert(0, origin)
-    else:
+    elif "DOMAIN" in request.args:
         origins[:0] = unverified_portal_origin()
+    elif status in SESSION_MESSAGE_STATUSES:
+        origins.extend(allowed_portal_origins())
     return origins or ["'none'"]
+
+
+def allowed_portal_origins() -> list[str]:
+    """Return CSP sources for every portal host the host policy accepts.
+
+    A request whose session token has expired names no portal, yet the user
+    sees its 401 page inside the portal's frame. The page has no data, so any
+    allowed portal may frame it: the cloud zones and `B24_PORTAL_DOMAINS`.
+    """
+    config = current_app.config
+    sources = [f"https://*.{zone}" for zone in CLOUD_ZONES]
+    schemes = ["https"]
+    if config.get("B24_ALLOW_INSECURE_PORTALS"):
+        schemes.append("http")
+    for domain in config["B24_PORTAL_DOMAINS"].split(","):
+        domain = domain.strip().lower()
+        if domain:
+            sources.extend(f"{scheme}://{domain}" for scheme in schemes)
+    return sources
 
 
 def unverified_portal_origin() -> list[str]:
@@ -67,7 +92,7 @@ def unverified_portal_origin() -> list[str]:
     return [origin] if origin else []
 
 
-def content_security_policy() -> str:
+def content_security_policy(status: int = 200) -> str:
     """Build the CSP of a framed page: own scripts and styles plus BX24.js."""
     scripts = ["'self'"]
     bx24_origin = origin_of(current_app.config.get("B24_BX24_JS_URL") or "")
@@ -83,14 +108,15 @@ def content_security_policy() -> str:
         "form-action 'self'",
         "base-uri 'none'",
         "object-src 'none'",
-        f"frame-ancestors {' '.join(frame_ancestors())}",
+        f"frame-ancestors {' '.join(frame_ancestors(status))}",
     ]
     return "; ".join(directives)
 
 
 def add_security_headers(response: Response) -> Response:
     """Set CSP, drop X-Frame-Options and vary on `HX-Request`."""
-    response.headers["Content-Security-Policy"] = content_security_policy()
+    csp = content_security_policy(response.status_code)
+    response.headers["Content-Security-Policy"] = csp
     response.headers.pop("X-Frame-Options", None)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

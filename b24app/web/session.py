@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from flask_babel import get_locale, refresh
+from flask_babel import force_locale, get_locale, refresh
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from b24app.extensions import db
@@ -27,8 +27,10 @@ from b24app.tenancy.crypto import TokenKeyError
 from b24app.tenancy.models import Portal
 from b24app.tenancy.store import token_cipher
 from b24app.web.frame import (
+    DEFAULT_LANGUAGE,
     FrameError,
     VerifiedFrame,
+    normalize_language,
     parse_frame_request,
     verify_frame,
 )
@@ -184,7 +186,7 @@ def frame_session_required(admin: bool = False) -> Callable[[View], View]:
             session = load_session_token(token)
             portal = db.session.get(Portal, session.portal_id) if session else None
             if session is None or portal is None or not portal.is_active:
-                return session_rejected()
+                return session_rejected(token)
 
             g.frame_session = session
             g.portal = portal
@@ -211,11 +213,34 @@ def rejected_frame(error: FrameError) -> Response:
     return render_message(error.status, kind)
 
 
-def session_rejected() -> Response:
-    """Return 401 with the event that makes the page renew its session token."""
-    response = render_message(401, "session_expired")
+def session_rejected(token: str | None = None) -> Response:
+    """Return 401 with the event that makes the page renew its session token.
+
+    The page is in the language of an expired but genuine `token`, because the
+    user who reads it opened the app in that language.
+    """
+    lang = expired_token_language(token) or str(get_locale() or DEFAULT_LANGUAGE)
+    with force_locale(lang):
+        response = render_message(401, "session_expired")
     hx_trigger(response, REAUTH_EVENT, {"status": 401})
     return response
+
+
+def expired_token_language(token: str | None) -> str | None:
+    """Return the language claim of a token whose only fault is its age."""
+    if not token:
+        return None
+    try:
+        _serializer().loads(token, max_age=SESSION_MAX_AGE)
+        return None
+    except SignatureExpired:
+        claims = _serializer().loads(token)
+    except BadSignature:
+        return None
+
+    if not isinstance(claims, dict):
+        return None
+    return normalize_language(str(claims.get("l") or ""))
 
 
 def template_context() -> dict[str, Any]:

@@ -42,7 +42,14 @@
       new window.Chart(canvas, {
         type: figure.dataset.chart,
         data: data,
-        options: { responsive: true, animation: false, plugins: { legend: { display: data.datasets.length > 1 } } }
+        // The box around the canvas sets the height in app.css; without
+        // maintainAspectRatio: false a doughnut grows as tall as the page is wide.
+        options: {
+          responsive: true,
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: { legend: { display: data.datasets.length > 1 || figure.dataset.chart === "doughnut" } }
+        }
       });
     });
   }

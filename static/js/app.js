@@ -11,6 +11,9 @@
 
   var body = document.body;
   var renewing = null;
+  // Renew before a full-page POST once the token is this old: it lives 15 min.
+  var RENEW_AFTER_MS = 10 * 60 * 1000;
+  body.dataset.sessionIssuedAt = String(Date.now());
 
   function hasBX24() {
     return typeof window.BX24 === "object" && window.BX24 !== null;
@@ -68,6 +71,7 @@
       })
       .then(function (data) {
         setSessionToken(data.token);
+        body.dataset.sessionIssuedAt = String(Date.now());
         body.dataset.sessionRenewed = String(Number(body.dataset.sessionRenewed || 0) + 1);
       })
       .finally(function () {
@@ -100,6 +104,29 @@
       })
       .finally(function () {
         elt.b24appRetried = false;
+      });
+  });
+
+  // A form posted without htmx (a download) cannot repeat itself after a 401, so
+  // an old token is renewed before it leaves. Without BX24 it is sent as it is.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var field = form.querySelector("input[name='_session']");
+    if (event.defaultPrevented || !field || form.dataset.renewed === "1") {
+      return;
+    }
+    if (!hasBX24() || Date.now() - Number(body.dataset.sessionIssuedAt) < RENEW_AFTER_MS) {
+      return;
+    }
+    event.preventDefault();
+    renewSession()
+      .catch(function (error) {
+        console.warn("b24app:", error.message);
+      })
+      .finally(function () {
+        form.dataset.renewed = "1";
+        form.requestSubmit(event.submitter || undefined);
+        delete form.dataset.renewed;
       });
   });
 

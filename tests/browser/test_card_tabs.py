@@ -139,6 +139,33 @@ def test_expired_session_renews_through_refresh_auth(browser, portal, mirror):
     page.close()
 
 
+def test_old_token_renewed_before_form_post(browser, portal, mirror):
+    page = browser.new_page()
+    page.goto(f"{portal.base_url}/marketplace/app/7/?lang=ru")
+    page.frame_locator("iframe.frame").first.locator("input.search").wait_for()
+    app_frame = next(f for f in page.frames if "/b24/app" in f.url)
+    app_frame.locator("body[data-bx24-ready='1']").wait_for()
+
+    # A plain download form whose token has expired, on a page open for an hour.
+    with page.expect_download(timeout=10_000) as download:
+        app_frame.evaluate(
+            """() => {
+                const form = document.createElement('form');
+                form.method = 'post';
+                form.action = '/analytics/dashboard/export.csv';
+                form.innerHTML = '<input type="hidden" name="_session" '
+                    + 'value="expired.token.value"><button>Go</button>';
+                document.body.append(form);
+                document.body.dataset.sessionIssuedAt = String(Date.now() - 3600e3);
+                form.querySelector('button').click();
+            }"""
+        )
+
+    assert download.value.suggested_filename.endswith(".csv")
+    assert frame_calls(portal, "refreshAuth")
+    page.close()
+
+
 def test_bx24_stand_in_records_calls(browser, portal, mirror):
     page = browser.new_page()
     open_card(page, portal, "deal", mirror.deal_id)
@@ -211,4 +238,17 @@ def test_apply_from_contact_tab_reloads_card(browser, portal, mirror):
     frame.locator("[data-outcome='routed']").wait_for(timeout=10_000)
     assert frame.locator("[data-pending]").count() == 1
     assert wait_for_call(page, portal, "reloadData"), "the card was not reloaded"
+    page.close()
+
+
+def test_company_tab_draws_charts(browser, portal, showcase_mirror):
+    page = browser.new_page(viewport={"width": 900, "height": 700})
+
+    frame = open_card(page, portal, "company", showcase_mirror.university_company_id)
+    canvas = frame.locator("figure[data-chart] canvas[data-drawn='1']").first
+    canvas.wait_for(timeout=15_000)
+    box = canvas.bounding_box()
+
+    assert box is not None
+    assert 0 < box["height"] <= 300
     page.close()

@@ -193,11 +193,6 @@ def test_closed_internship_is_404(client, site):
     assert client.get(site.detail_url()).status_code == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the validators store the cleaned list in field.data and the form "
-    "re-renders it with str(); sending the form again stores broken skills",
-)
 def test_rejected_form_keeps_skills_as_typed(client, site):
     fields = valid_fields(site, student_number="")
     first = submit(client, site, fields)

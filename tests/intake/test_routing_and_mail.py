@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import pytest
 from portals.support import run_jobs
 from sqlalchemy import select
 
@@ -160,3 +161,27 @@ def test_notify_other_portal_application(app, client, site):
     application = routed_application(app, client, site)
 
     assert notify_stage_change(site.portal_id + 1000, application.id) is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "reason"),
+    [
+        ("en", "Your application was not accepted", "not accepting applications"),
+        ("ru", "Заявка не принята", "заявки не принимаются"),
+    ],
+)
+def test_rejected_submission_page_gives_reason(app, client, site, lang, title, reason):
+    response = submit(client, site, valid_fields(site), query_string={"lang": lang})
+    # The internship closes while the submission waits for its routing job.
+    site.internship.status = "closed"
+    db.session.commit()
+    run_jobs(app)
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert title in page
+    assert reason in page
+    assert "has been received" not in page
+    assert "Заявка получена" not in page
+    assert "confirmation" not in page
+    assert "подтверждение" not in page

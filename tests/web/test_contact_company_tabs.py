@@ -66,6 +66,8 @@ def test_university_tab_lists_students_and_partnerships(client, portal_server, m
     assert f'data-student="{mirror.student.id}"' in response.text
     assert 'data-partnership="' in response.text
     assert 'data-analytics="university"' in response.text
+    assert "js/analytics.js" in response.text
+    assert "vendor/chart-" in response.text
 
 
 def test_university_students_paged(client, mirror):

@@ -1,8 +1,10 @@
 """Session tokens, admin-only actions, portal isolation and response headers."""
 
 import re
+import time
 from pathlib import Path
 
+import pytest
 from itsdangerous import URLSafeTimedSerializer
 
 from b24app.extensions import db
@@ -222,3 +224,29 @@ def test_extra_frame_ancestors_setting(app, client, portal_server, mirror):
 
     ancestors = response.headers["Content-Security-Policy"].split("frame-ancestors ")[1]
     assert ancestors == f"{portal_server.base_url} https://demo.example.test"
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "text"),
+    [
+        ("en", "Your session has expired", "Reopen the app in Bitrix24 to continue."),
+        ("ru", "Ваш сеанс истёк", "Откройте приложение в Битрикс24 заново"),
+    ],
+)
+def test_expired_form_post_gets_framable_message(
+    app, client, mirror, monkeypatch, lang, title, text
+):
+    token = issue_session_token(FrameSession(mirror.portal.id, 1, True, lang))
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 16 * 60)
+
+    response = client.post("/analytics/dashboard/export.csv", data={"_session": token})
+
+    csp = response.headers["Content-Security-Policy"]
+    ancestors = csp.split("frame-ancestors ")[1].split(";")[0].split()
+    assert response.status_code == 401
+    assert f"http://{app.config['B24_PORTAL_DOMAINS']}" in ancestors
+    assert "https://*.bitrix24.ru" in ancestors
+    assert "'none'" not in ancestors
+    assert title in response.text
+    assert text in response.text

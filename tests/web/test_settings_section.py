@@ -1,5 +1,7 @@
 """Settings section: CRM mapping, sync progress polling, API keys, public form."""
 
+from datetime import UTC, datetime
+
 import pytest
 from rq import Queue
 
@@ -7,7 +9,7 @@ from b24app.extensions import db
 from b24app.jobs import get_jobs
 from b24app.program.api_keys import ApiKey, authenticate_api_key, create_api_key
 from b24app.program.models import CrmMapping
-from b24app.sync.models import RunStatus, SyncRun
+from b24app.sync.models import RunStatus, SyncRun, SyncState
 
 from .placement_support import headers, university_of
 from .support import install_portal
@@ -66,6 +68,22 @@ def test_sync_progress_polls_while_running(client, mirror):
     assert 'data-percent="25.0"' in running.text
     assert done.status_code == 286
     assert 'data-sync="succeeded"' in done.text
+
+
+def test_sync_card_translates_phase_and_time(client, mirror):
+    finished = datetime(2026, 3, 5, 14, 7, 9, 123456, tzinfo=UTC)
+    db.session.add(SyncState(portal_id=mirror.portal.id, last_full_sync_at=finished))
+    db.session.add(
+        SyncRun(portal_id=mirror.portal.id, kind="full", current_entity="tombstones")
+    )
+    db.session.commit()
+
+    response = client.get("/b24/app/settings/sync", headers=headers(mirror))
+
+    assert "Очистка удалённых записей" in response.text
+    assert ">tombstones<" not in response.text
+    assert "05.03.2026, 14:07" in response.text
+    assert "123456" not in response.text
 
 
 def test_start_full_sync_queues_run(client, app, mirror):
