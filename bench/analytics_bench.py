@@ -37,6 +37,7 @@ from b24app.analytics import (  # noqa: E402
     bump_data_version,
     dashboard_figures,
     employer_figures,
+    rollup_state,
     university_figures,
 )
 from b24app.analytics.report_pack import build_university_pack  # noqa: E402
@@ -206,6 +207,10 @@ def summarize_reused_database() -> None:
         sa.select(sa.func.count()).select_from(FigureCount)
     ).scalar_one()
     if present:
+        # A database kept from before the built mark has consistent rollups.
+        if not rollup_state.is_built(portal_id):
+            with db.engine.begin() as connection:
+                rollup_state.mark_built(connection, portal_id)
         return
     started = time.perf_counter()
     rebuild_summaries(portal_id)
