@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from typing import Any
 
@@ -31,6 +30,7 @@ from redis import Redis
 
 from b24app.bitrix.errors import BitrixError, NotFoundError, QueryLimitExceeded
 from b24app.tenancy.models import Portal
+from b24app.web.memory_cache import MemoryCache
 from b24app.web.user_check import UserCheckFailed, check_endpoint, post_user_method
 
 log = logging.getLogger(__name__)
@@ -164,35 +164,15 @@ class RedisJsonCache:
         self.redis.set(key, json.dumps(value), ex=seconds)
 
 
-class MemoryJsonCache:
-    """Values in this process, for the embedded mode without Redis."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[float, Any]] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> Any:
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                self.entries.pop(key, None)
-                return None
-            return entry[1]
-
-    def set(self, key: str, value: Any, seconds: int) -> None:
-        with self.lock:
-            self.entries[key] = (time.monotonic() + seconds, value)
-
-
 def init_app(app: Flask) -> None:
     """Create the access cache: Redis when configured, else memory."""
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         app.extensions[EXTENSION_KEY] = RedisJsonCache(Redis.from_url(redis_url))
     else:
-        app.extensions[EXTENSION_KEY] = MemoryJsonCache()
+        app.extensions[EXTENSION_KEY] = MemoryCache()
 
 
-def access_cache() -> RedisJsonCache | MemoryJsonCache:
+def access_cache() -> RedisJsonCache | MemoryCache:
     """Return the app's cache of access results."""
     return current_app.extensions[EXTENSION_KEY]

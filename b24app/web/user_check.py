@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +28,7 @@ from b24app.bitrix.errors import (
 from b24app.bitrix.hosts import HostPolicy
 from b24app.tenancy.clients import tls_verify
 from b24app.tenancy.models import Portal
+from b24app.web.memory_cache import MemoryCache
 
 CACHE_SECONDS = 60
 CACHE_PREFIX = "b24app:frame-user:"
@@ -152,35 +151,15 @@ class RedisUserCache:
         self.redis.set(key, json.dumps(user.__dict__), ex=seconds)
 
 
-class MemoryUserCache:
-    """Confirmed users in this process, for the embedded mode without Redis."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, tuple[float, ConfirmedUser]] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> ConfirmedUser | None:
-        with self.lock:
-            entry = self.entries.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                self.entries.pop(key, None)
-                return None
-            return entry[1]
-
-    def set(self, key: str, user: ConfirmedUser, seconds: int) -> None:
-        with self.lock:
-            self.entries[key] = (time.monotonic() + seconds, user)
-
-
 def init_app(app: Flask) -> None:
     """Create the cache of confirmed users: Redis when configured, else memory."""
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         app.extensions[EXTENSION_KEY] = RedisUserCache(Redis.from_url(redis_url))
     else:
-        app.extensions[EXTENSION_KEY] = MemoryUserCache()
+        app.extensions[EXTENSION_KEY] = MemoryCache()
 
 
-def user_cache() -> RedisUserCache | MemoryUserCache:
+def user_cache() -> RedisUserCache | MemoryCache:
     """Return the app's cache of confirmed users."""
     return current_app.extensions[EXTENSION_KEY]
