@@ -252,3 +252,27 @@ def test_company_tab_draws_charts(browser, portal, showcase_mirror):
     assert box is not None
     assert 0 < box["height"] <= 300
     page.close()
+
+
+def test_dashboard_draws_charts_and_exports(browser, portal, showcase_mirror):
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    page.goto(f"{portal.base_url}/marketplace/app/7/?lang=en")
+    page.frame_locator("iframe.frame").first.locator("[data-analytics-link]").click()
+    app_frame = next(f for f in page.frames if "/b24/app" in f.url)
+
+    canvases = app_frame.locator("figure[data-chart] canvas[data-drawn='1']")
+    canvases.first.wait_for(timeout=15_000)
+    heights = [
+        canvases.nth(n).bounding_box()["height"] for n in range(canvases.count())
+    ]
+    funnel_table = app_frame.locator("figure[data-chart] table").first
+    with page.expect_download(timeout=10_000) as download:
+        app_frame.locator(
+            "form[action$='/analytics/dashboard/export.xlsx'] button"
+        ).click()
+
+    assert canvases.count() >= 3
+    assert all(0 < height <= 300 for height in heights)
+    assert funnel_table.locator("tbody tr").count() >= 1
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.close()
