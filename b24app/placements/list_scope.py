@@ -1,4 +1,4 @@
-"""Which mirrored records a non-admin may see in the app page's lists.
+"""Scope of the mirrored records a non-admin sees in the app page's lists.
 
 Rendering a list must not call Bitrix24 per row, so each user gets a scope
 snapshot once per session (cached as long as a session token lives): per CRM

@@ -1,4 +1,4 @@
-"""What a user may do with one CRM record, asked of the portal with the user's token.
+"""Access checks on one CRM record, made at the portal with the user's own token.
 
 No documented REST method returns a user's CRM role: `user.admin` returns only
 whether the user administers the portal, and `user.access` checks access codes

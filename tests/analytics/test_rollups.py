@@ -361,7 +361,7 @@ def test_rollups_after_sync_restores_employer(program):
     db.session.commit()
 
     restored = rollup_reads.count_groups(program.portal_id, Filters())
-    # Without Nord Systems (E2), A4, A5, A7 and A8 leave the figures.
+    # With employer E2 deleted, its applications A4, A5, A7 and A8 are not counted.
     assert deleted[("stage",)] == {"hired": 1, "rejected": 1, "screening": 1, "new": 1}
     assert restored[("stage",)]["withdrawn"] == 1
     assert_reads_equal_scan(program)

@@ -1,7 +1,7 @@
 """Rollups stay right when two workers change the same rollup rows at once.
 
-The first worker flushes, so it holds the rollup rows it changed, and waits
-before committing. The second flushes meanwhile, blocks on those rows, and
+The first worker flushes, so it keeps a lock on the rollup rows it changed,
+and waits before committing. The second flushes meanwhile, blocks on those rows, and
 goes on after the commit. Both changes must land in every counter, and a
 student counted by both must be started or stopped exactly once.
 """

@@ -55,10 +55,10 @@ def test_api_matches_its_description(app, live_server, world):
     accepted is left out. An unsigned cursor, text with NUL characters, a webhook
     URL on a private address and dates in the wrong order all fit the schema, and
     the API rejects each of them with 422 by design. The check for ignored
-    authentication is left out too: in negative mode the generator may put its
-    own Authorization header in a case, the valid key sent here replaces it, and
-    the check then reports the 200 as accepted without a key. The test below
-    sends every operation without a key instead.
+    authentication is left out too. In negative mode the generator may put its
+    own Authorization header in a case, and the valid key sent here replaces it.
+    The check then reports the 200 as a request accepted without a key. The test
+    below sends every operation without a key instead.
     """
     app.config["API_RATE_LIMIT"] = "100000 per minute"
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
