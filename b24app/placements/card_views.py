@@ -7,6 +7,7 @@ response shows them as pending and triggers a reload of the card.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Response, request
 
@@ -147,16 +148,25 @@ def render_after_action(application: Application, error: str | None) -> str:
     )
 
 
+def readable_company(model: Any, row_id: int) -> tuple[Any, Response | str | None]:
+    """Load a live university or employer, with the page to show if it is rejected.
+
+    The second value is a 404 page for a missing or deleted row, or the access
+    check's page when the user may not read its CRM company, else None.
+    """
+    row = get_scoped(model, current_portal().id, id=row_id)
+    if row is None or row.deleted:
+        return None, render_message(404, "not_found")
+    return row, reject_unless_readable(COMPANY, row.bitrix_id)
+
+
 @bp.route(
     "/b24/placement/universities/<int:university_id>/students", methods=["GET", "POST"]
 )
 @frame_session_required()
 def university_students(university_id: int) -> Response | str:
     """Return one page of a university's students for the company tab."""
-    university = get_scoped(University, current_portal().id, id=university_id)
-    if university is None or university.deleted:
-        return render_message(404, "not_found")
-    rejection = reject_unless_readable(COMPANY, university.bitrix_id)
+    university, rejection = readable_company(University, university_id)
     if rejection is not None:
         return rejection
     context = tab_context.university_context(university, page_number())
@@ -169,10 +179,7 @@ def university_students(university_id: int) -> Response | str:
 @frame_session_required()
 def employer_internships(employer_id: int) -> Response | str:
     """Return one page of an employer's internships for the company tab."""
-    employer = get_scoped(Employer, current_portal().id, id=employer_id)
-    if employer is None or employer.deleted:
-        return render_message(404, "not_found")
-    rejection = reject_unless_readable(COMPANY, employer.bitrix_id)
+    employer, rejection = readable_company(Employer, employer_id)
     if rejection is not None:
         return rejection
     context = tab_context.employer_context(employer, page_number())
